@@ -1,0 +1,535 @@
+/* app: the running daemon: start-up, the main loop, reload and a clean drain. */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "consumer.h"
+#include "event.h"
+#include "gate.h"
+#include "log.h"
+#include "notify.h"
+#include "outbox.h"
+#include "pipeline.h"
+#include "refdata.h"
+#include "store.h"
+
+volatile sig_atomic_t app_stop_requested;
+volatile sig_atomic_t app_reload_requested;
+
+#define PAUSE_PG     1 /* PostgreSQL unavailable */
+#define PAUSE_OUTBOX 2 /* the producer queue is full */
+
+struct counters {
+    uint64_t issued, rejected, dead, skipped, batches, retries;
+};
+
+struct app {
+    const struct config *boot; /* Kafka, PostgreSQL and topics: fixed for the run */
+    struct config *cfg;        /* current: pipeline, batching, logging */
+    const char *log_target, *log_level;
+    struct store *store;
+    struct refdata *refdata;
+    struct pipeline *pipeline;
+    struct outbox *outbox;
+    struct consumer *consumer;
+    struct event_ctx ec;
+    struct batch batch;
+    int batch_gated; /* gate and pipeline ran over the batch in hand */
+
+    int pg_down;
+    int paused; /* PAUSE_* reasons */
+    int64_t backoff_ms, next_try_ms;
+    char last_error[256];
+
+    struct counters n;
+    uint64_t decided_at_last_status;
+    int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune;
+};
+
+/* ---- state changes, logged once each --------------------------------- */
+
+static void set_pause(struct app *a, int reason, int on)
+{
+    int was = a->paused;
+
+    a->paused = on ? a->paused | reason : a->paused & ~reason;
+    if (a->consumer && (was != 0) != (a->paused != 0))
+        consumer_pause(a->consumer, a->paused != 0);
+}
+
+static void pg_state(struct app *a, int down, const char *why)
+{
+    if (down == a->pg_down)
+        return;
+    a->pg_down = down;
+    if (down) {
+        snprintf(a->last_error, sizeof(a->last_error), "PostgreSQL: %.200s", why);
+        log_error("PostgreSQL unavailable, consumption paused, no offset advances: %s", why);
+    } else {
+        log_info("PostgreSQL available again, consumption resumed");
+        a->backoff_ms = 0;
+    }
+    set_pause(a, PAUSE_PG, down);
+}
+
+static void backoff(struct app *a)
+{
+    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 100;
+    if (a->backoff_ms > a->cfg->retry_backoff_max_ms)
+        a->backoff_ms = a->cfg->retry_backoff_max_ms;
+    a->next_try_ms = mono_ms() + a->backoff_ms;
+}
+
+static int ensure_pg(struct app *a)
+{
+    char err[512];
+
+    if (store_connected(a->store))
+        return 1;
+    if (mono_ms() < a->next_try_ms)
+        return 0;
+    if (store_connect(a->store, err, sizeof(err)) != 0) {
+        pg_state(a, 1, err);
+        backoff(a);
+        return 0;
+    }
+    pg_state(a, 0, NULL);
+    return 1;
+}
+
+/* ---- per-message logging ----------------------------------------------- */
+
+static void log_item(const struct app *a, const struct item *it)
+{
+    char f_sid[96], f_topic[160], f_part[48], f_off[48], f_code[64];
+    int level = it->out_kind == ITEM_DEAD ? LOG_LVL_WARNING : LOG_LVL_DEBUG;
+
+    if (!log_enabled(level))
+        return;
+    snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", it->submission_id);
+    snprintf(f_topic, sizeof(f_topic), "KAFKA_TOPIC=%s", a->boot->topic_submissions);
+    snprintf(f_part, sizeof(f_part), "KAFKA_PARTITION=%d", it->partition);
+    snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
+    if (it->out_kind == ITEM_DEAD) {
+        snprintf(f_code, sizeof(f_code), "ERROR_CODE=%s", it->dead_code);
+        const char *fields[] = {f_code, f_topic, f_part, f_off,
+                                it->submission_id[0] ? f_sid : NULL, NULL};
+        log_fields(level, fields, "dead letter %s at %s[%d]@%lld: %s", it->dead_code,
+                   a->boot->topic_submissions, it->partition, (long long)it->offset,
+                   it->dead_message);
+        return;
+    }
+    const char *fields[] = {f_sid, f_topic, f_part, f_off, NULL};
+    if (it->out_kind == ITEM_SKIP)
+        log_fields(level, fields, "submission %s re-delivered unchanged; already decided",
+                   it->submission_id);
+    else if (it->out_rejected)
+        log_fields(level, fields, "submission %s rejected (%zu reason(s))", it->submission_id,
+                   json_array_size(it->out_reasons));
+    else
+        log_fields(level, fields, "submission %s issued: NIB %s%s, %zu activit%s",
+                   it->submission_id, it->nib, it->nib_new ? " (new)" : "", it->n_act,
+                   it->n_act == 1 ? "y" : "ies");
+}
+
+/* ---- the batch ------------------------------------------------------------ */
+
+static void run_pipeline(struct app *a)
+{
+    const struct ossd_refdata *rd = refdata_api(a->refdata);
+
+    if (a->batch_gated)
+        return;
+    for (size_t i = 0; i < a->batch.n; i++) {
+        struct item *it = &a->batch.items[i];
+        gate_check(it, it->msg->payload, it->msg->len);
+        if (it->kind == ITEM_DECIDE)
+            pipeline_run(a->pipeline, rd, it);
+    }
+    a->batch_gated = 1;
+}
+
+/* Decides and stores the batch in hand. 1 when it was committed (or empty). */
+static int flush_batch(struct app *a)
+{
+    struct batch *b = &a->batch;
+    int retry = 0;
+
+    if (b->n == 0)
+        return 1;
+    if (!ensure_pg(a))
+        return 0;
+    run_pipeline(a);
+    for (size_t i = 0; i < b->n; i++)
+        retry |= b->items[i].retry;
+    if (retry) {
+        snprintf(a->last_error, sizeof(a->last_error), "a handler asked to retry");
+        log_warn("a handler reported a transient failure; the batch will be retried");
+        batch_reset_items(b);
+        a->batch_gated = 0;
+        a->n.retries++;
+        backoff(a);
+        return 0;
+    }
+    if (store_commit_batch(a->store, b, &a->ec) != STORE_OK) {
+        a->n.retries++;
+        if (!store_connected(a->store))
+            pg_state(a, 1, "connection lost");
+        snprintf(a->last_error, sizeof(a->last_error), "batch transaction failed");
+        backoff(a);
+        return 0;
+    }
+    a->backoff_ms = 0;
+    a->n.batches++;
+    a->n.issued += b->n_issued;
+    a->n.rejected += b->n_rejected;
+    a->n.dead += b->n_dead;
+    a->n.skipped += b->n_skipped;
+    for (size_t i = 0; i < b->n; i++)
+        log_item(a, &b->items[i]);
+    outbox_enqueue(a->outbox, b);
+    consumer_commit(a->consumer, b);
+    batch_clear(b);
+    a->batch_gated = 0;
+    return 1;
+}
+
+static void on_revoke(void *arg)
+{
+    struct app *a = arg;
+    if (a->batch.n == 0)
+        return;
+    if (!flush_batch(a)) {
+        log_warn("dropping %zu uncommitted message(s) of revoked partitions; their next owner "
+                 "consumes them from the stored offsets",
+                 a->batch.n);
+        batch_clear(&a->batch);
+        a->batch_gated = 0;
+    }
+}
+
+/* Fills the batch: waits up to wait_ms for a first message, then batch_ms
+ * for more, up to batch_max. */
+static void fill_batch(struct app *a, int wait_ms)
+{
+    rd_kafka_message_t *m = consumer_poll(a->consumer, wait_ms);
+    int64_t deadline;
+
+    if (!m)
+        return;
+    batch_add(&a->batch, m);
+    deadline = mono_ms() + a->cfg->batch_ms;
+    while (a->batch.n < (size_t)a->cfg->batch_max && !app_stop_requested) {
+        int64_t left = deadline - mono_ms();
+        m = consumer_poll(a->consumer, left > 0 ? (int)left : 0);
+        if (!m)
+            break;
+        batch_add(&a->batch, m);
+    }
+}
+
+/* Serves the consumer group while consumption is held back; a message that
+ * was fetched before the pause joins the batch in hand. */
+static void keepalive_poll(struct app *a, int timeout_ms)
+{
+    rd_kafka_message_t *m = consumer_poll(a->consumer, timeout_ms);
+    if (!m)
+        return;
+    batch_add(&a->batch, m);
+    /* The batch in hand is decided again as a whole, newcomer included. */
+    batch_reset_items(&a->batch);
+    a->batch_gated = 0;
+}
+
+/* ---- outbox bookkeeping -------------------------------------------------- */
+
+static void mark_published(struct app *a, int force)
+{
+    int64_t *ids;
+    size_t n;
+    int64_t now = mono_ms();
+
+    if (!force && now - a->t_mark < 200)
+        return;
+    a->t_mark = now;
+    n = outbox_take_acked(a->outbox, &ids);
+    if (n == 0) {
+        free(ids);
+        return;
+    }
+    if (!store_connected(a->store) || store_mark_published(a->store, ids, n) != 0)
+        outbox_return_acked(a->outbox, ids, n);
+    else
+        free(ids);
+}
+
+static void resend_unpublished(struct app *a, int64_t older_ms)
+{
+    struct batch tmp = {0};
+    int n;
+
+    if (!store_connected(a->store) || outbox_waiting(a->outbox) > 0)
+        return;
+    n = store_claim_unpublished(a->store, older_ms, 5000, &tmp);
+    if (n > 0) {
+        log_info("re-sending %d unpublished outbox event(s)", n);
+        outbox_enqueue(a->outbox, &tmp);
+    }
+    batch_free(&tmp);
+}
+
+/* ---- status, stats, watchdog --------------------------------------------- */
+
+static void periodic(struct app *a)
+{
+    int64_t now = mono_ms();
+
+    if (a->wd_interval && now - a->t_watchdog >= a->wd_interval) {
+        notify_watchdog();
+        a->t_watchdog = now;
+    }
+    if (now - a->t_status >= 2000) {
+        uint64_t decided = a->n.issued + a->n.rejected;
+        double secs = a->t_status ? (double)(now - a->t_status) / 1000.0 : 1.0;
+        notify_status("%.0f decisions/s, %llu decided, %llu dead letters, lag %lld, outbox %zu "
+                      "in flight%s%s",
+                      (double)(decided - a->decided_at_last_status) / secs,
+                      (unsigned long long)decided, (unsigned long long)a->n.dead,
+                      consumer_lag(a->consumer),
+                      outbox_in_flight(a->outbox) + outbox_waiting(a->outbox),
+                      a->last_error[0] ? ", last error: " : "", a->last_error);
+        a->decided_at_last_status = decided;
+        a->t_status = now;
+    }
+    if (a->cfg->stats_interval_s && now - a->t_stats >= a->cfg->stats_interval_s * 1000LL) {
+        char f[8][64];
+        long backlog = store_outbox_backlog(a->store);
+        snprintf(f[0], 64, "STATS_ISSUED=%llu", (unsigned long long)a->n.issued);
+        snprintf(f[1], 64, "STATS_REJECTED=%llu", (unsigned long long)a->n.rejected);
+        snprintf(f[2], 64, "STATS_DEAD_LETTERS=%llu", (unsigned long long)a->n.dead);
+        snprintf(f[3], 64, "STATS_DUPLICATES=%llu", (unsigned long long)a->n.skipped);
+        snprintf(f[4], 64, "STATS_BATCHES=%llu", (unsigned long long)a->n.batches);
+        snprintf(f[5], 64, "STATS_LAG=%lld", consumer_lag(a->consumer));
+        snprintf(f[6], 64, "STATS_OUTBOX_BACKLOG=%ld", backlog);
+        snprintf(f[7], 64, "STATS_RETRIES=%llu", (unsigned long long)a->n.retries);
+        const char *fields[] = {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], NULL};
+        log_fields(LOG_LVL_INFO, fields,
+                   "stats: %llu issued, %llu rejected, %llu dead letters, %llu duplicates",
+                   (unsigned long long)a->n.issued, (unsigned long long)a->n.rejected,
+                   (unsigned long long)a->n.dead, (unsigned long long)a->n.skipped);
+        a->t_stats = now;
+    }
+    if (now - a->t_resend >= a->cfg->outbox_resend_after_ms / 2) {
+        resend_unpublished(a, a->cfg->outbox_resend_after_ms);
+        a->t_resend = now;
+    }
+    if (now - a->t_prune >= 60000) {
+        if (store_connected(a->store))
+            store_prune_outbox(a->store, a->cfg->outbox_retention_s);
+        a->t_prune = now;
+    }
+}
+
+/* ---- reload ---------------------------------------------------------------- */
+
+static void reload(struct app *a)
+{
+    char err[1024];
+    struct config *cfg;
+    struct pipeline *p = NULL;
+    struct refdata *rd = NULL;
+
+    notify_reloading();
+    log_info("reloading %s", a->boot->path);
+    cfg = config_load(a->boot->path, err, sizeof(err));
+    if (!cfg)
+        goto fail;
+    if (strcmp(cfg->pg_url, a->boot->pg_url) != 0 ||
+        strcmp(cfg->topic_submissions, a->boot->topic_submissions) != 0 ||
+        strcmp(cfg->topic_issuance, a->boot->topic_issuance) != 0 ||
+        strcmp(cfg->topic_dlq, a->boot->topic_dlq) != 0 ||
+        strcmp(cfg->group_id, a->boot->group_id) != 0)
+        log_warn("reload: PostgreSQL, topic and group settings take effect at the next restart");
+    p = pipeline_new(cfg, err, sizeof(err));
+    if (!p)
+        goto fail;
+    if (!store_connected(a->store)) {
+        snprintf(err, sizeof(err), "PostgreSQL is unavailable to load reference data");
+        goto fail;
+    }
+    rd = refdata_load_pg(store_conn(a->store), err, sizeof(err));
+    if (!rd)
+        goto fail;
+    if (log_setup(a->log_target ? a->log_target : cfg->log_target,
+                  a->log_level ? a->log_level : cfg->log_level, err, sizeof(err)) != 0)
+        goto fail;
+    /* Swap between two batches: the batch in hand was decided with the old chain. */
+    if (a->batch.n && !flush_batch(a)) {
+        batch_reset_items(&a->batch); /* decided again with the new chain */
+        a->batch_gated = 0;
+    }
+    pipeline_free(a->pipeline);
+    refdata_free(a->refdata);
+    if (a->cfg != a->boot)
+        config_free(a->cfg);
+    a->cfg = cfg;
+    a->pipeline = p;
+    a->refdata = rd;
+    log_info("reloaded: %zu handler(s), KBLI %s (%zu codes), regions %s (%zu codes)",
+             pipeline_size(p), refdata_kbli_version(rd), refdata_kbli_count(rd),
+             refdata_region_version(rd), refdata_region_count(rd));
+    notify_ready();
+    return;
+fail:
+    snprintf(a->last_error, sizeof(a->last_error), "reload failed: %.200s", err);
+    log_error("reload failed, keeping the running configuration: %s", err);
+    pipeline_free(p);
+    refdata_free(rd);
+    config_free(cfg);
+    notify_ready();
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+static int start(struct app *a)
+{
+    char err[1024];
+
+    a->store = store_new(a->boot);
+    while (!app_stop_requested) {
+        if (store_connect(a->store, err, sizeof(err)) == 0)
+            break;
+        if (!a->pg_down)
+            log_error("PostgreSQL unavailable at start, retrying: %s", err);
+        a->pg_down = 1;
+        notify_status("waiting for PostgreSQL: %.200s", err);
+        backoff(a);
+        while (!app_stop_requested && mono_ms() < a->next_try_ms) {
+            usleep(50000);
+            if (a->wd_interval && mono_ms() - a->t_watchdog >= a->wd_interval) {
+                notify_watchdog();
+                a->t_watchdog = mono_ms();
+            }
+        }
+    }
+    if (app_stop_requested)
+        return -1;
+    if (a->pg_down)
+        log_info("PostgreSQL available");
+    a->pg_down = 0;
+    a->backoff_ms = 0;
+    if (store_check_schema(a->store, err, sizeof(err)) != 0)
+        goto fail;
+    a->refdata = refdata_load_pg(store_conn(a->store), err, sizeof(err));
+    if (!a->refdata)
+        goto fail;
+    a->pipeline = pipeline_new(a->cfg, err, sizeof(err));
+    if (!a->pipeline)
+        goto fail;
+    a->outbox = outbox_new(a->boot, err, sizeof(err));
+    if (!a->outbox)
+        goto fail;
+    a->consumer = consumer_new(a->boot, a->store, on_revoke, a, err, sizeof(err));
+    if (!a->consumer)
+        goto fail;
+    log_info("ossd %s started: group %s, topic %s, %zu handler(s), KBLI %s (%zu codes), "
+             "regions %s (%zu codes)",
+             OSSD_VERSION, a->boot->group_id, a->boot->topic_submissions,
+             pipeline_size(a->pipeline), refdata_kbli_version(a->refdata),
+             refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
+             refdata_region_count(a->refdata));
+    /* Events a previous run committed but may not have published. */
+    resend_unpublished(a, 0);
+    return 0;
+fail:
+    log_error("cannot start: %s", err);
+    return -1;
+}
+
+static void drain_and_stop(struct app *a)
+{
+    notify_stopping();
+    log_info("stopping: finishing the batch in hand and flushing events");
+    if (a->batch.n && !flush_batch(a))
+        log_warn("the last batch (%zu messages) was not committed; it is consumed again at "
+                 "the next start",
+                 a->batch.n);
+    batch_clear(&a->batch);
+    if (a->outbox) {
+        outbox_flush(a->outbox, 10000);
+        mark_published(a, 1);
+    }
+    if (a->consumer)
+        consumer_close(a->consumer);
+    a->consumer = NULL;
+    outbox_free(a->outbox, 1000);
+    a->outbox = NULL;
+    log_info("stopped: %llu issued, %llu rejected, %llu dead letters, %llu duplicates",
+             (unsigned long long)a->n.issued, (unsigned long long)a->n.rejected,
+             (unsigned long long)a->n.dead, (unsigned long long)a->n.skipped);
+}
+
+static void cleanup(struct app *a)
+{
+    batch_free(&a->batch);
+    if (a->consumer)
+        consumer_close(a->consumer);
+    outbox_free(a->outbox, 0);
+    pipeline_free(a->pipeline);
+    refdata_free(a->refdata);
+    store_free(a->store);
+    if (a->cfg != a->boot)
+        config_free(a->cfg);
+}
+
+int app_run(struct config *cfg, const char *log_target, const char *log_level)
+{
+    struct app a;
+    int rc = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.boot = cfg;
+    a.cfg = cfg;
+    a.log_target = log_target;
+    a.log_level = log_level;
+    a.ec.source = cfg->source;
+    a.ec.schema_base = cfg->schema_base;
+    a.wd_interval = notify_watchdog_interval_ms();
+
+    if (start(&a) != 0) {
+        rc = app_stop_requested ? 0 : 1;
+        cleanup(&a);
+        return rc;
+    }
+    notify_ready();
+    while (!app_stop_requested) {
+        if (app_reload_requested) {
+            app_reload_requested = 0;
+            reload(&a);
+        }
+        periodic(&a);
+        outbox_poll(a.outbox, 0);
+        mark_published(&a, 0);
+        set_pause(&a, PAUSE_OUTBOX, outbox_waiting(a.outbox) > 0);
+        if (ensure_pg(&a) && consumer_service(a.consumer) == 0 && a.batch.n == 0 &&
+            !a.paused) {
+            fill_batch(&a, 100);
+            flush_batch(&a);
+            continue;
+        }
+        /* Something holds consumption back (PostgreSQL, a batch waiting for
+         * its retry, the producer queue): keep serving the group. */
+        if (a.batch.n && mono_ms() >= a.next_try_ms) {
+            flush_batch(&a);
+            continue;
+        }
+        keepalive_poll(&a, 20);
+    }
+    drain_and_stop(&a);
+    cleanup(&a);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* batch: the messages of one poll round, and the outbox messages their transaction wrote. */
+#ifndef OSSD_BATCH_H
+#define OSSD_BATCH_H
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "item.h"
+
+/* One message to produce: a decision event or a dead letter. Owns its copies. */
+struct outmsg {
+    int64_t id;       /* outbox row id */
+    char *topic;
+    char *key;        /* NULL: no key */
+    size_t key_len;
+    char *value;
+    size_t value_len;
+    json_t *headers;  /* [[name, value], ...] */
+};
+
+struct batch {
+    struct item *items;
+    size_t n, cap;
+    struct outmsg *out;
+    size_t n_out, cap_out;
+    int64_t decided_ms;
+    /* Figures of the last successful commit. */
+    size_t n_issued, n_rejected, n_dead, n_skipped;
+};
+
+/* Appends a consumed message (the batch owns it from now on). */
+struct item *batch_add(struct batch *b, rd_kafka_message_t *msg);
+/* Appends an outbox message (copies key and value; steals headers). */
+struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key, size_t key_len,
+                             const void *value, size_t value_len, json_t *headers);
+/* Forgets every decision (gate, pipeline, store) but keeps the messages. */
+void batch_reset_items(struct batch *b);
+/* Drops the outbox messages (after they were produced, or on rollback). */
+void batch_clear_out(struct batch *b);
+/* Frees every item and message; the batch can be reused. */
+void batch_clear(struct batch *b);
+void batch_free(struct batch *b);
+
+void outmsg_clear(struct outmsg *m);
+
+#endif

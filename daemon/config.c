@@ -1,0 +1,334 @@
+/* config: the INI file -> an immutable config object; a reload builds a new one. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <librdkafka/rdkafka.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum key_type { KEY_STR, KEY_INT };
+
+/* The table of known keys: section, name, type, default, bounds, doc. */
+struct key_def {
+    const char *section;
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    const char *def;
+    long min, max;
+    const char *doc;
+};
+
+#define STR(sec, name, field, def, doc)                                                            \
+    {sec, name, KEY_STR, offsetof(struct config, field), def, 0, 0, doc}
+#define INT(sec, name, field, def, lo, hi, doc)                                                    \
+    {sec, name, KEY_INT, offsetof(struct config, field), def, lo, hi, doc}
+
+static const struct key_def keys[] = {
+    STR("ossd", "source", source, "urn:ossd", "CloudEvents source attribute of decision events"),
+    STR("ossd", "schema_base", schema_base, "urn:ossd:schemas",
+        "prefix of dataschema URIs; events point at <schema_base>/events/<type>.v1.json"),
+    STR("ossd", "datadir", datadir, OSSD_DATADIR,
+        "folder holding submission.v1.json and sql/ (the migrations)"),
+    STR("ossd", "log_level", log_level, "info", "error, warning, info or debug"),
+    STR("ossd", "log_target", log_target, "auto",
+        "journal, stderr or auto (journal when JOURNAL_STREAM is set)"),
+    STR("ossd", "metrics_listen", metrics_listen, "",
+        "host:port of the Prometheus endpoint (loopback); empty = off"),
+    INT("ossd", "batch_max", batch_max, "2000", 1, 100000,
+        "most messages in one batch (one PostgreSQL transaction)"),
+    INT("ossd", "batch_ms", batch_ms, "20", 1, 60000,
+        "longest wait, in ms, to fill a batch once its first message arrived"),
+    INT("ossd", "stats_interval_s", stats_interval_s, "60", 0, 86400,
+        "seconds between stats log entries; 0 = off"),
+    INT("ossd", "outbox_resend_after_ms", outbox_resend_after_ms, "30000", 100, 86400000,
+        "an event not acknowledged by Kafka this long after it was sent is sent again"),
+    INT("ossd", "outbox_retention_s", outbox_retention_s, "3600", 0, 31536000,
+        "published outbox rows are deleted after this many seconds"),
+    INT("ossd", "retry_backoff_max_ms", retry_backoff_max_ms, "5000", 10, 600000,
+        "longest pause between retries while PostgreSQL is unavailable"),
+    STR("ossd", "start_offset", start_offset, "earliest",
+        "where to start a partition with no offset stored in PostgreSQL: earliest or latest"),
+    STR("topics", "submissions", topic_submissions, "oss.submissions.v1", "input topic"),
+    STR("topics", "issuance", topic_issuance, "oss.issuance.v1", "decision events topic"),
+    STR("topics", "dlq", topic_dlq, "oss.submissions.v1.dlq", "dead-letter topic"),
+    STR("postgres", "url", pg_url, "", "libpq connection URI or key=value string (required)"),
+    STR("postgres", "password_file", pg_password_file, "",
+        "file holding the password; a relative name is looked up in $CREDENTIALS_DIRECTORY"),
+    STR("pipeline", "handlers", handlers, "identity, region, kbli, activity, scale, risk",
+        "the handler chain in order, after the JSON Schema check"),
+    STR("pipeline", "plugin_dir", plugin_dir, "", "folder of external handlers (NAME.so)"),
+};
+
+/* Sections passed through as key/value lists. */
+static int passthrough_section(const char *name)
+{
+    return strcmp(name, "kafka") == 0 || strcmp(name, "kafka.consumer") == 0 ||
+           strcmp(name, "kafka.producer") == 0 || strncmp(name, "handler.", 8) == 0;
+}
+
+struct parse_state {
+    struct config *cfg;
+    FILE *fp;
+    int line;
+    char err[512];
+    rd_kafka_conf_t *probe; /* librdkafka validates every property */
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse_state *st = stream;
+    char *r = fgets(str, num, st->fp);
+    if (r)
+        st->line++;
+    return r;
+}
+
+static void set_err(struct parse_state *st, const char *fmt, const char *a, const char *b)
+{
+    char msg[400];
+    if (st->err[0])
+        return;
+    snprintf(msg, sizeof(msg), fmt, a, b);
+    snprintf(st->err, sizeof(st->err), "%s:%d: %s", st->cfg->path, st->line, msg);
+}
+
+static struct config_section *section_get(struct config *cfg, const char *name, int line)
+{
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].name, name) == 0)
+            return &cfg->sections[i];
+    cfg->sections = xrealloc(cfg->sections, (cfg->n_sections + 1) * sizeof(*cfg->sections));
+    struct config_section *s = &cfg->sections[cfg->n_sections++];
+    memset(s, 0, sizeof(*s));
+    s->name = xstrdup(name);
+    s->line = line;
+    return s;
+}
+
+static int set_key(struct parse_state *st, const struct key_def *k, const char *value)
+{
+    char *field = (char *)st->cfg + k->offset;
+
+    if (k->type == KEY_STR) {
+        char **p = (char **)field;
+        free(*p);
+        *p = xstrdup(value);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < k->min || v > k->max) {
+        char range[64];
+        snprintf(range, sizeof(range), "%ld..%ld", k->min, k->max);
+        set_err(st, "%s must be a whole number in %s", k->name, range);
+        return -1;
+    }
+    *(int *)field = (int)v;
+    return 0;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *st = user;
+
+    if (!name) /* a section header alone (inih calls with name NULL when enabled) */
+        return 1;
+    if (passthrough_section(section)) {
+        if (strncmp(section, "kafka", 5) == 0) {
+            char errstr[256];
+            if (rd_kafka_conf_set(st->probe, name, value, errstr, sizeof(errstr)) !=
+                RD_KAFKA_CONF_OK) {
+                set_err(st, "[kafka] %s: %s", name, errstr);
+                return 0;
+            }
+        }
+        struct config_section *s = section_get(st->cfg, section, st->line);
+        s->kv = xrealloc(s->kv, (s->n_kv + 1) * sizeof(*s->kv));
+        s->kv[s->n_kv].key = xstrdup(name);
+        s->kv[s->n_kv].value = xstrdup(value);
+        s->kv[s->n_kv].line = st->line;
+        s->n_kv++;
+        return 1;
+    }
+    int known_section = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        known_section = 1;
+        if (strcmp(keys[i].name, name) == 0)
+            return set_key(st, &keys[i], value) == 0;
+    }
+    if (known_section)
+        set_err(st, "unknown key '%s' in [%s]", name, section);
+    else
+        set_err(st, "unknown section [%s] (key '%s')", section, name);
+    return 0;
+}
+
+static int check_values(struct config *cfg, char *err, size_t errlen)
+{
+    static const char *const levels[] = {"error", "warning", "info", "debug"};
+    static const char *const targets[] = {"journal", "stderr", "auto"};
+    int ok = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
+        ok |= strcmp(cfg->log_level, levels[i]) == 0;
+    if (!ok) {
+        snprintf(err, errlen, "%s: [ossd] log_level must be error, warning, info or debug",
+                 cfg->path);
+        return -1;
+    }
+    ok = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(targets); i++)
+        ok |= strcmp(cfg->log_target, targets[i]) == 0;
+    if (!ok) {
+        snprintf(err, errlen, "%s: [ossd] log_target must be journal, stderr or auto", cfg->path);
+        return -1;
+    }
+    if (strcmp(cfg->start_offset, "earliest") != 0 && strcmp(cfg->start_offset, "latest") != 0) {
+        snprintf(err, errlen, "%s: [ossd] start_offset must be earliest or latest", cfg->path);
+        return -1;
+    }
+    if (!cfg->pg_url[0]) {
+        snprintf(err, errlen, "%s: [postgres] url is required", cfg->path);
+        return -1;
+    }
+    const struct config_section *k = config_section(cfg, "kafka");
+    if (!k || !config_section_get(k, "bootstrap.servers")) {
+        snprintf(err, errlen, "%s: [kafka] bootstrap.servers is required", cfg->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int url_has_password(const char *url)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    int has = 0;
+
+    PQfreemem(perr);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
+            has = 1;
+    PQconninfoFree(opts);
+    return has;
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+    struct parse_state st;
+    struct config *cfg = xcalloc(1, sizeof(*cfg));
+    struct stat sb;
+
+    memset(&st, 0, sizeof(st));
+    cfg->path = xstrdup(path);
+    st.cfg = cfg;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (set_key(&st, &keys[i], keys[i].def) != 0) {
+            snprintf(err, errlen, "internal: bad default for %s", keys[i].name);
+            goto err;
+        }
+    }
+    st.fp = fopen(path, "r");
+    if (!st.fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto err;
+    }
+    st.probe = rd_kafka_conf_new();
+    int rc = ini_parse_stream(reader, &st, on_key, &st);
+    rd_kafka_conf_destroy(st.probe);
+    fclose(st.fp);
+    if (rc != 0 || st.err[0]) {
+        if (st.err[0])
+            snprintf(err, errlen, "%s", st.err);
+        else
+            snprintf(err, errlen, "%s:%d: syntax error", path, rc > 0 ? rc : st.line);
+        goto err;
+    }
+    if (check_values(cfg, err, errlen) != 0)
+        goto err;
+    /* A world-readable config must not carry a password. */
+    if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH) && url_has_password(cfg->pg_url)) {
+        snprintf(err, errlen,
+                 "%s: holds a PostgreSQL password but is readable by everyone; chmod o-r it "
+                 "or use [postgres] password_file",
+                 path);
+        goto err;
+    }
+    const char *gid = NULL;
+    const struct config_section *sec = config_section(cfg, "kafka.consumer");
+    if (sec)
+        gid = config_section_get(sec, "group.id");
+    if (!gid && (sec = config_section(cfg, "kafka")))
+        gid = config_section_get(sec, "group.id");
+    cfg->group_id = xstrdup(gid ? gid : "ossd");
+    return cfg;
+err:
+    config_free(cfg);
+    return NULL;
+}
+
+void config_free(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (keys[i].type == KEY_STR)
+            free(*(char **)((char *)cfg + keys[i].offset));
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        for (size_t j = 0; j < cfg->sections[i].n_kv; j++) {
+            free(cfg->sections[i].kv[j].key);
+            free(cfg->sections[i].kv[j].value);
+        }
+        free(cfg->sections[i].kv);
+        free(cfg->sections[i].name);
+    }
+    free(cfg->sections);
+    free(cfg->group_id);
+    free(cfg->path);
+    free(cfg);
+}
+
+const struct config_section *config_section(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].name, name) == 0)
+            return &cfg->sections[i];
+    return NULL;
+}
+
+const char *config_section_get(const struct config_section *sec, const char *key)
+{
+    const char *v = NULL;
+    if (!sec)
+        return NULL;
+    for (size_t i = 0; i < sec->n_kv; i++)
+        if (strcmp(sec->kv[i].key, key) == 0)
+            v = sec->kv[i].value; /* the last one wins, as librdkafka does */
+    return v;
+}
+
+void config_print_reference(void)
+{
+    const char *sec = "";
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (strcmp(sec, keys[i].section) != 0) {
+            sec = keys[i].section;
+            printf("%s[%s]\n", i ? "\n" : "", sec);
+        }
+        printf("; %s\n%s = %s\n", keys[i].doc, keys[i].name, keys[i].def);
+    }
+    printf("\n[kafka]\n; any librdkafka property, for the consumer and the producer\n"
+           "bootstrap.servers = 127.0.0.1:9092\ngroup.id = ossd\n"
+           "\n[kafka.consumer]\n; librdkafka properties for the consumer only\n"
+           "\n[kafka.producer]\n; librdkafka properties for the producer only\n"
+           "\n[handler.NAME]\n; the settings of handler NAME (see its config keys)\n");
+}

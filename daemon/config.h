@@ -1,0 +1,75 @@
+/* config: the INI file -> an immutable config object; a reload builds a new one. */
+#ifndef OSSD_CONFIG_H
+#define OSSD_CONFIG_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* One key = value from a pass-through or handler section, with its line. */
+struct config_kv {
+    char *key;
+    char *value;
+    int line;
+};
+
+struct config_section {
+    char *name; /* "kafka", "kafka.consumer", "handler.localreg", ... */
+    int line;
+    struct config_kv *kv;
+    size_t n_kv;
+};
+
+struct config {
+    char *path;
+
+    /* [ossd] */
+    char *source;       /* CloudEvents source */
+    char *schema_base;  /* prefix of the dataschema URIs */
+    char *datadir;      /* submission.v1.json, sql/, events/ */
+    char *log_level;
+    char *log_target;
+    char *metrics_listen; /* host:port, "" = off */
+    int batch_max;
+    int batch_ms;
+    int stats_interval_s;
+    int outbox_resend_after_ms;
+    int outbox_retention_s;
+    int retry_backoff_max_ms;
+    char *start_offset; /* "earliest" or "latest" for partitions never consumed */
+
+    /* [topics] */
+    char *topic_submissions;
+    char *topic_issuance;
+    char *topic_dlq;
+
+    /* [postgres] */
+    char *pg_url;
+    char *pg_password_file;
+
+    /* [pipeline] */
+    char *handlers;   /* comma-separated names in order */
+    char *plugin_dir; /* where NAME.so handlers live */
+
+    /* [kafka], [kafka.consumer], [kafka.producer], [handler.NAME] */
+    struct config_section *sections;
+    size_t n_sections;
+
+    char *group_id; /* group.id from [kafka] or [kafka.consumer], default "ossd" */
+};
+
+/* Parses path into a new config. Returns NULL with err ("file:line: what") on
+ * a syntax error, an unknown section or key, a bad value, or a librdkafka
+ * property librdkafka refuses. The caller frees the result with config_free. */
+struct config *config_load(const char *path, char *err, size_t errlen) MUST_CHECK;
+void config_free(struct config *cfg);
+
+/* The pass-through section named name, or NULL. */
+const struct config_section *config_section(const struct config *cfg, const char *name);
+/* The value of key in section, or NULL. */
+const char *config_section_get(const struct config_section *sec, const char *key);
+
+/* Writes the reference of every [ossd]/[topics]/[postgres]/[pipeline] key with its default. */
+void config_print_reference(void);
+
+#endif

@@ -1,0 +1,79 @@
+/* gate: the dead-letter checks of CONTRACT section 6, in their order. */
+#include "gate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+int gate_valid_id(const char *s, size_t len)
+{
+    if (len < 1 || len > 64)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static void dead(struct item *it, const char *code, const char *msg)
+{
+    it->kind = ITEM_DEAD;
+    it->dead_code = code;
+    snprintf(it->dead_message, sizeof(it->dead_message), "%s", msg);
+}
+
+void gate_check(struct item *it, const char *value, size_t len)
+{
+    json_error_t jerr;
+    json_t *doc, *v;
+
+    if (len > GATE_MAX_BYTES) {
+        snprintf(it->dead_message, sizeof(it->dead_message),
+                 "message is %zu bytes; the limit is %d", len, GATE_MAX_BYTES);
+        it->kind = ITEM_DEAD;
+        it->dead_code = "TOO_LARGE";
+        return;
+    }
+    if (!value || len == 0) {
+        dead(it, "PARSE_ERROR", "empty message");
+        return;
+    }
+    /* Duplicate keys are refused (two readers could see two documents), and
+     * so is \u0000 (PostgreSQL text cannot hold it). */
+    doc = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position,
+                 jerr.text);
+        dead(it, "PARSE_ERROR", msg);
+        return;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        dead(it, "NOT_AN_OBJECT", "the message is JSON but not an object");
+        return;
+    }
+    v = json_object_get(doc, "submission_id");
+    if (!json_is_string(v) || !gate_valid_id(json_string_value(v), json_string_length(v))) {
+        json_decref(doc);
+        dead(it, "MISSING_ID",
+             v ? "submission_id must be 1-64 characters of A-Za-z0-9._:-"
+               : "submission_id is missing");
+        return;
+    }
+    memcpy(it->submission_id, json_string_value(v), json_string_length(v) + 1);
+    v = json_object_get(doc, "schema");
+    if (!json_is_string(v) || strcmp(json_string_value(v), "oss.submission.v1") != 0) {
+        json_decref(doc);
+        dead(it, "UNSUPPORTED_SCHEMA",
+             v ? "schema is not oss.submission.v1" : "schema is missing");
+        return;
+    }
+    it->kind = ITEM_DECIDE;
+    it->doc = doc;
+    sha256(value, len, it->sha);
+}

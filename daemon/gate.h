@@ -1,0 +1,20 @@
+/* gate: the dead-letter checks of CONTRACT section 6, in their order. */
+#ifndef OSSD_GATE_H
+#define OSSD_GATE_H
+
+#include <stddef.h>
+
+#include "item.h"
+
+#define GATE_MAX_BYTES (256 * 1024)
+
+/* Checks the message value of it (size, UTF-8 and JSON, object, submission_id,
+ * schema version). On success it->kind = ITEM_DECIDE with it->doc (owned by
+ * the item), it->submission_id and it->sha set; otherwise it->kind =
+ * ITEM_DEAD with dead_code and dead_message. */
+void gate_check(struct item *it, const char *value, size_t len);
+
+/* 1 when s is a valid submission_id (1-64 of A-Za-z0-9._:-). */
+int gate_valid_id(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,12 @@
+/* item: one consumed message on its way through gate, pipeline, store and outbox. */
+#include "item.h"
+
+#include <string.h>
+
+void item_clear(struct item *it)
+{
+    json_decref(it->doc);
+    json_decref(it->reasons);
+    json_decref(it->out_reasons);
+    memset(it, 0, sizeof(*it));
+}

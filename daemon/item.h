@@ -1,0 +1,69 @@
+/* item: one consumed message on its way through gate, pipeline, store and outbox. */
+#ifndef OSSD_ITEM_H
+#define OSSD_ITEM_H
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "ossd_handler.h"
+
+enum item_kind {
+    ITEM_DECIDE = 0, /* passed the gate: gets a decision */
+    ITEM_DEAD,       /* dead letter (gate failure or DUPLICATE_CONFLICT) */
+    ITEM_SKIP,       /* byte-identical re-delivery of a decided submission */
+};
+
+struct item_activity {
+    char kbli[6];
+    const char *title; /* reference data, valid while the batch lasts */
+    char risk[3];
+    const char *permit;
+    const char *status;
+};
+
+struct item {
+    rd_kafka_message_t *msg; /* owned by the batch */
+    int32_t partition;
+    int64_t offset;
+
+    enum item_kind kind;
+    const char *dead_code; /* static string */
+    char dead_message[200];
+
+    char submission_id[65];
+    unsigned char sha[32];
+    json_t *doc; /* owned; NULL for gate failures */
+
+    /* Pipeline results. */
+    int retry;    /* a handler asked for a retry */
+    int rejected; /* at least one reason */
+    json_t *reasons; /* owned array of {code, path, message}, NULL when none */
+    char scale[3];
+    int umk;
+    char authority[6];
+    size_t n_act;
+    struct item_activity act[OSSD_MAX_ACTIVITIES];
+    int has_actor;     /* actor_key is set (the store looks it up) */
+    char actor_key[24]; /* "nik:<16>" or "npwp:<16>" */
+    char district[9];   /* NN.NN.NN of the business location */
+
+    int schema_ok;        /* passed the JSON Schema */
+    int64_t submitted_ms; /* submitted_at as epoch ms (when schema_ok) */
+
+    /* Store results, recomputed on every attempt of the batch transaction. */
+    enum item_kind out_kind; /* may turn ITEM_DECIDE into ITEM_SKIP or ITEM_DEAD */
+    int out_rejected;
+    json_t *out_reasons; /* owned: reasons plus ACTIVITY_DUPLICATE found in the store */
+    int dead_recorded;   /* this offset is already in dead_letters (re-delivery) */
+    int64_t actor_id;
+    char nib[14];
+    int nib_new;
+    char event_id[37];
+    const char *event_type;
+};
+
+/* Frees what the item owns (not the message) and zeroes it. */
+void item_clear(struct item *it);
+
+#endif

@@ -1,0 +1,37 @@
+/* log: structured logging to journald (native fields) or stderr, with PII masking helpers. */
+#ifndef OSSD_LOG_H
+#define OSSD_LOG_H
+
+#include <stddef.h>
+
+#define LOG_LVL_ERROR   3
+#define LOG_LVL_WARNING 4
+#define LOG_LVL_INFO    6
+#define LOG_LVL_DEBUG   7
+
+/* Chooses the target ("journal", "stderr", "auto": the journal when
+ * JOURNAL_STREAM is set) and the level ("error".."debug"). 0, or -1 with err. */
+int log_setup(const char *target, const char *level, char *err, size_t errlen);
+/* 1 when messages at level are written. */
+int log_enabled(int level);
+/* 1 when writing to the journal. */
+int log_to_journal(void);
+
+/* Writes one entry. fields is NULL or a NULL-terminated list of "KEY=value"
+ * strings (journald field names: upper case, digits, underscore). Callers
+ * never pass a full NIK, NPWP, phone or email: see log_mask_*. */
+void log_fields(int level, const char *const *fields, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_error(...) log_fields(LOG_LVL_ERROR, NULL, __VA_ARGS__)
+#define log_warn(...)  log_fields(LOG_LVL_WARNING, NULL, __VA_ARGS__)
+#define log_info(...)  log_fields(LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_fields(LOG_LVL_DEBUG, NULL, __VA_ARGS__)
+
+/* Masks for identity values: a NIK keeps its first 4 digits (the region),
+ * an NPWP or phone its first 2 characters, an email its first character and
+ * its domain. out must hold at least 64 bytes; NULL prints as "". */
+void log_mask_nik(const char *nik, char *out, size_t outlen);
+void log_mask_email(const char *email, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,39 @@
+/* outbox: the producer side of the transactional outbox: produce, delivery reports, re-send. */
+#ifndef OSSD_OUTBOX_H
+#define OSSD_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "config.h"
+#include "util.h"
+
+struct outbox;
+
+/* An idempotent producer configured from cfg. NULL with err. */
+struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen) MUST_CHECK;
+/* Flushes (up to timeout_ms) and frees. */
+void outbox_free(struct outbox *ob, int timeout_ms);
+
+/* Takes every message of b->out into the send queue (b->out is emptied).
+ * Messages the local producer queue cannot hold yet wait in the outbox and
+ * go out on later outbox_poll calls. */
+void outbox_enqueue(struct outbox *ob, struct batch *b);
+/* Serves delivery reports and sends waiting messages; waits up to timeout_ms. */
+void outbox_poll(struct outbox *ob, int timeout_ms);
+/* Messages waiting to enter the producer queue (0 = no backpressure). */
+size_t outbox_waiting(const struct outbox *ob);
+/* Messages produced and not yet acknowledged or failed. */
+size_t outbox_in_flight(const struct outbox *ob);
+/* Moves the ids of acknowledged rows into *ids (caller frees); returns count. */
+size_t outbox_take_acked(struct outbox *ob, int64_t **ids);
+/* Puts ids back (marking them published failed; they are retried). */
+void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n);
+/* Figures since start. */
+uint64_t outbox_delivered(const struct outbox *ob);
+uint64_t outbox_failed(const struct outbox *ob);
+/* Waits until everything queued is delivered or failed, at most timeout_ms. */
+void outbox_flush(struct outbox *ob, int timeout_ms);
+
+#endif

@@ -1,0 +1,447 @@
+/* pipeline: the JSON Schema check and the handler chain, run over each item of a batch. */
+#include "pipeline.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "jsonschema.h"
+#include "log.h"
+
+struct stage {
+    const struct ossd_handler_type *type;
+    void *instance;
+    void *dl; /* dlopen handle of an external handler, or NULL */
+    const struct config_section *section;
+    char *name;
+};
+
+struct pipeline {
+    struct jsonschema *schema;
+    struct stage *stages;
+    size_t n_stages;
+};
+
+/* ---- handler config --------------------------------------------------- */
+
+struct handler_cfg_ctx {
+    const struct config_section *section;
+    const struct ossd_config_key *keys;
+};
+
+static const char *handler_cfg_get(const void *ctx, const char *key)
+{
+    const struct handler_cfg_ctx *c = ctx;
+    const char *v = config_section_get(c->section, key);
+    if (v)
+        return v;
+    for (const struct ossd_config_key *k = c->keys; k && k->name; k++)
+        if (strcmp(k->name, key) == 0)
+            return k->default_value;
+    return NULL;
+}
+
+static int stage_init(struct stage *st, const struct config *cfg, char *err, size_t errlen)
+{
+    char secname[128];
+    char ierr[256] = "";
+
+    snprintf(secname, sizeof(secname), "handler.%s", st->name);
+    st->section = config_section(cfg, secname);
+    /* Unknown keys are refused, as fluent-bit does. */
+    for (size_t i = 0; st->section && i < st->section->n_kv; i++) {
+        int known = 0;
+        for (const struct ossd_config_key *k = st->type->config_keys; k && k->name; k++)
+            known |= strcmp(k->name, st->section->kv[i].key) == 0;
+        if (!known) {
+            snprintf(err, errlen, "%s:%d: handler %s has no setting '%s'", cfg->path,
+                     st->section->kv[i].line, st->name, st->section->kv[i].key);
+            return -1;
+        }
+    }
+    if (!st->type->init)
+        return 0;
+    struct handler_cfg_ctx hc = {st->section, st->type->config_keys};
+    struct ossd_handler_config hcfg = {&hc, handler_cfg_get};
+    if (st->type->init(&st->instance, &hcfg, ierr, sizeof(ierr)) != 0) {
+        snprintf(err, errlen, "handler %s: %s", st->name, ierr[0] ? ierr : "init failed");
+        return -1;
+    }
+    return 0;
+}
+
+static int stage_load(struct stage *st, const struct config *cfg, char *err, size_t errlen)
+{
+    char path[1024];
+    ossd_handler_entry_fn entry;
+
+    st->type = builtin_handler_find(st->name);
+    if (st->type)
+        return stage_init(st, cfg, err, errlen);
+    if (!cfg->plugin_dir[0]) {
+        snprintf(err, errlen, "unknown handler '%s' (no built-in of that name, no plugin_dir)",
+                 st->name);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, st->name);
+    st->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!st->dl) {
+        snprintf(err, errlen, "handler '%s': %s", st->name, dlerror());
+        return -1;
+    }
+    *(void **)&entry = dlsym(st->dl, "ossd_handler_entry");
+    if (!entry) {
+        snprintf(err, errlen, "handler '%s': %s exports no ossd_handler_entry", st->name, path);
+        return -1;
+    }
+    st->type = entry();
+    if (!st->type || st->type->abi_version != OSSD_HANDLER_ABI_VERSION) {
+        snprintf(err, errlen, "handler '%s': ABI version %d, ossd needs %d", st->name,
+                 st->type ? st->type->abi_version : -1, OSSD_HANDLER_ABI_VERSION);
+        st->type = NULL;
+        return -1;
+    }
+    if (!st->type->process) {
+        snprintf(err, errlen, "handler '%s': no process function", st->name);
+        st->type = NULL;
+        return -1;
+    }
+    return stage_init(st, cfg, err, errlen);
+}
+
+static void stage_destroy(struct stage *st)
+{
+    if (st->type && st->type->destroy && st->instance)
+        st->type->destroy(st->instance);
+    if (st->dl)
+        dlclose(st->dl);
+    free(st->name);
+}
+
+struct pipeline *pipeline_new(const struct config *cfg, char *err, size_t errlen)
+{
+    struct pipeline *p = xcalloc(1, sizeof(*p));
+    char path[1024];
+    char *list = xstrdup(cfg->handlers), *save = NULL;
+
+    snprintf(path, sizeof(path), "%s/submission.v1.json", cfg->datadir);
+    p->schema = jsonschema_load_file(path, err, errlen);
+    if (!p->schema)
+        goto err;
+    for (char *tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        for (size_t i = 0; i < p->n_stages; i++) {
+            if (strcmp(p->stages[i].name, tok) == 0) {
+                snprintf(err, errlen, "%s: handler '%s' is listed twice", cfg->path, tok);
+                goto err;
+            }
+        }
+        p->stages = xrealloc(p->stages, (p->n_stages + 1) * sizeof(*p->stages));
+        struct stage *st = &p->stages[p->n_stages++];
+        memset(st, 0, sizeof(*st));
+        st->name = xstrdup(tok);
+        if (stage_load(st, cfg, err, errlen) != 0)
+            goto err;
+    }
+    /* A [handler.X] section for a handler not in the chain is a typo. */
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        const char *n = cfg->sections[i].name;
+        if (strncmp(n, "handler.", 8) != 0)
+            continue;
+        int used = 0;
+        for (size_t j = 0; j < p->n_stages; j++)
+            used |= strcmp(p->stages[j].name, n + 8) == 0;
+        if (!used) {
+            snprintf(err, errlen, "%s:%d: [%s] names a handler that is not in [pipeline] handlers",
+                     cfg->path, cfg->sections[i].line, n);
+            goto err;
+        }
+    }
+    free(list);
+    return p;
+err:
+    free(list);
+    pipeline_free(p);
+    return NULL;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_stages; i++)
+        stage_destroy(&p->stages[i]);
+    free(p->stages);
+    jsonschema_free(p->schema);
+    free(p);
+}
+
+size_t pipeline_size(const struct pipeline *p)
+{
+    return p->n_stages;
+}
+
+const char *pipeline_handler_name(const struct pipeline *p, size_t i)
+{
+    return p->stages[i].name;
+}
+
+/* ---- submissions ------------------------------------------------------ */
+
+static const char *str_at(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void submission_from_json(const json_t *doc, struct ossd_submission *s)
+{
+    const json_t *a = json_object_get(doc, "applicant");
+    const json_t *addr = json_object_get(a, "address");
+    const json_t *b = json_object_get(doc, "business");
+    const json_t *loc = json_object_get(b, "location");
+    const json_t *acts = json_object_get(b, "activities");
+    const json_t *v;
+
+    memset(s, 0, sizeof(*s));
+    s->doc = doc;
+    s->submission_id = str_at(doc, "submission_id");
+    s->submitted_at = str_at(doc, "submitted_at");
+    if (s->submitted_at)
+        sscanf(s->submitted_at, "%4d-%2d-%2d", &s->submitted_year, &s->submitted_month,
+               &s->submitted_day);
+    s->channel = str_at(doc, "channel");
+    s->applicant.type = str_at(a, "type");
+    s->applicant.nik = str_at(a, "nik");
+    s->applicant.name = str_at(a, "name");
+    s->applicant.birth_date = str_at(a, "birth_date");
+    s->applicant.gender = str_at(a, "gender");
+    s->applicant.npwp = str_at(a, "npwp");
+    s->applicant.phone = str_at(a, "phone");
+    s->applicant.email = str_at(a, "email");
+    s->applicant.street = str_at(addr, "street");
+    s->applicant.region_code = str_at(addr, "region_code");
+    s->business.name = str_at(b, "name");
+    if ((v = json_object_get(b, "capital_idr")) && json_is_number(v)) {
+        s->business.has_capital = 1;
+        s->business.capital_idr = (long long)json_number_value(v);
+        if (json_is_integer(v))
+            s->business.capital_idr = json_integer_value(v);
+    }
+    if ((v = json_object_get(b, "annual_sales_idr")) && json_is_number(v)) {
+        s->business.has_sales = 1;
+        s->business.annual_sales_idr = (long long)json_number_value(v);
+        if (json_is_integer(v))
+            s->business.annual_sales_idr = json_integer_value(v);
+    }
+    if ((v = json_object_get(b, "workers")) && json_is_number(v))
+        s->business.workers = json_is_integer(v) ? json_integer_value(v)
+                                                 : (long long)json_number_value(v);
+    s->business.region_code = str_at(loc, "region_code");
+    s->business.street = str_at(loc, "street");
+    for (size_t i = 0; i < json_array_size(acts) && i < OSSD_MAX_ACTIVITIES; i++) {
+        const json_t *act = json_array_get(acts, i);
+        s->business.activities[i].kbli = str_at(act, "kbli");
+        s->business.activities[i].description = str_at(act, "description");
+        s->business.n_activities++;
+    }
+}
+
+/* ---- reasons ---------------------------------------------------------- */
+
+static int code_rank(const char *code)
+{
+    static const char *const order[] = {
+        "SCHEMA_INVALID", "NIK_INVALID",    "NIK_MISMATCH", "APPLICANT_UNDERAGE", "NPWP_REQUIRED",
+        "NPWP_INVALID",   "REGION_UNKNOWN", "KBLI_UNKNOWN", "ACTIVITY_DUPLICATE",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+        if (strcmp(code, order[i]) == 0)
+            return (int)i;
+    return (int)ARRAY_SIZE(order);
+}
+
+/* strcmp, but runs of digits compare by value ("/2/" < "/10/"). */
+static int natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            char *ea, *eb;
+            unsigned long long x = strtoull(a, &ea, 10), y = strtoull(b, &eb, 10);
+            if (x != y)
+                return x < y ? -1 : 1;
+            a = ea;
+            b = eb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a - (unsigned char)*b;
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int reason_cmp(const void *pa, const void *pb)
+{
+    const json_t *a = *(const json_t *const *)pa, *b = *(const json_t *const *)pb;
+    const char *ca = str_at(a, "code"), *cb = str_at(b, "code");
+    int ra = code_rank(ca), rb = code_rank(cb);
+    if (ra != rb)
+        return ra - rb;
+    int c = strcmp(ca, cb);
+    if (c)
+        return c;
+    c = natural_cmp(str_at(a, "path"), str_at(b, "path"));
+    if (c)
+        return c;
+    return strcmp(str_at(a, "message"), str_at(b, "message"));
+}
+
+void reasons_sort(json_t *reasons)
+{
+    size_t n = json_array_size(reasons);
+    json_t **v;
+
+    if (n < 2)
+        return;
+    v = xmalloc(n * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(reasons, i));
+    qsort(v, n, sizeof(*v), reason_cmp);
+    json_array_clear(reasons);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *prev = json_array_size(reasons)
+                                 ? json_array_get(reasons, json_array_size(reasons) - 1)
+                                 : NULL;
+        if (prev && strcmp(str_at(prev, "code"), str_at(v[i], "code")) == 0 &&
+            strcmp(str_at(prev, "path"), str_at(v[i], "path")) == 0) {
+            json_decref(v[i]);
+            continue;
+        }
+        json_array_append_new(reasons, v[i]);
+    }
+    free(v);
+}
+
+static void add_reason(struct item *it, const char *code, const char *path, const char *message)
+{
+    if (!it->reasons)
+        it->reasons = json_array();
+    json_array_append_new(it->reasons,
+                          json_pack("{s:s, s:s, s:s}", "code", code, "path", path, "message",
+                                    message));
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+struct schema_cb_ctx {
+    struct item *it;
+};
+
+static void on_schema_error(void *arg, const char *path, const char *keyword, const char *message)
+{
+    struct schema_cb_ctx *c = arg;
+    (void)keyword;
+    add_reason(c->it, "SCHEMA_INVALID", path, message);
+}
+
+struct log_opaque {
+    const char *handler;
+    const struct item *it;
+};
+
+static void handler_log(const struct ossd_ctx *ctx, enum ossd_log_level level, const char *fmt,
+                        ...)
+{
+    const struct log_opaque *lo = ctx->opaque;
+    char msg[1024], f_handler[96], f_sid[96];
+    va_list ap;
+
+    if (!log_enabled((int)level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(f_handler, sizeof(f_handler), "HANDLER=%s", lo->handler);
+    snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", lo->it->submission_id);
+    const char *fields[] = {f_handler, f_sid, NULL};
+    log_fields((int)level, fields, "%s: %s", lo->handler, msg);
+}
+
+static void actor_of(struct item *it, const struct ossd_submission *s)
+{
+    const char *type = s->applicant.type, *npwp = s->applicant.npwp;
+
+    it->has_actor = 0;
+    if (type && strcmp(type, "02") == 0 && all_digits(s->applicant.nik, 16)) {
+        snprintf(it->actor_key, sizeof(it->actor_key), "nik:%s", s->applicant.nik);
+        it->has_actor = 1;
+    } else if (type && strcmp(type, "01") == 0 && npwp) {
+        if (all_digits(npwp, 15)) {
+            snprintf(it->actor_key, sizeof(it->actor_key), "npwp:0%s", npwp);
+            it->has_actor = 1;
+        } else if (all_digits(npwp, 16)) {
+            snprintf(it->actor_key, sizeof(it->actor_key), "npwp:%s", npwp);
+            it->has_actor = 1;
+        }
+    }
+}
+
+void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struct item *it)
+{
+    struct ossd_submission s;
+    struct ossd_decision *d;
+    struct schema_cb_ctx scb = {it};
+
+    if (jsonschema_validate(p->schema, it->doc, OSSD_MAX_REASONS, on_schema_error, &scb) > 0) {
+        it->rejected = 1;
+        reasons_sort(it->reasons);
+        return;
+    }
+    it->schema_ok = 1;
+    submission_from_json(it->doc, &s);
+    if (rfc3339_to_ms(s.submitted_at, &it->submitted_ms) != 0)
+        it->submitted_ms = 0;
+    d = xcalloc(1, sizeof(*d));
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const struct stage *st = &p->stages[i];
+        struct log_opaque lo = {st->name, it};
+        struct ossd_ctx ctx = {rd, handler_log, &lo};
+        enum ossd_result r = st->type->process(st->instance, &ctx, &s, d);
+        if (r == OSSD_RETRY)
+            it->retry = 1;
+    }
+    for (size_t i = 0; i < d->n_reasons; i++)
+        add_reason(it, d->reasons[i].code, d->reasons[i].path, d->reasons[i].message);
+    it->rejected = d->n_reasons > 0;
+    reasons_sort(it->reasons);
+
+    memcpy(it->scale, d->scale, sizeof(it->scale));
+    it->umk = d->umk;
+    memcpy(it->authority, d->authority, sizeof(it->authority));
+    it->n_act = s.business.n_activities;
+    for (size_t i = 0; i < it->n_act; i++) {
+        struct item_activity *a = &it->act[i];
+        snprintf(a->kbli, sizeof(a->kbli), "%s", s.business.activities[i].kbli);
+        for (size_t j = 0; j < d->n_activities; j++) {
+            const struct ossd_activity_out *o = &d->activities[j];
+            if (strcmp(o->kbli, a->kbli) == 0) {
+                a->title = o->title;
+                memcpy(a->risk, o->risk, sizeof(a->risk));
+                a->permit = o->permit;
+                a->status = o->status;
+                break;
+            }
+        }
+    }
+    if (!it->rejected && !it->authority[0] && s.business.region_code)
+        snprintf(it->authority, sizeof(it->authority), "%.5s", s.business.region_code);
+    if (s.business.region_code)
+        snprintf(it->district, sizeof(it->district), "%.8s", s.business.region_code);
+    actor_of(it, &s);
+    free(d);
+}

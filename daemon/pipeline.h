@@ -1,0 +1,36 @@
+/* pipeline: the JSON Schema check and the handler chain, run over each item of a batch. */
+#ifndef OSSD_PIPELINE_H
+#define OSSD_PIPELINE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "item.h"
+#include "ossd_handler.h"
+#include "util.h"
+
+struct pipeline;
+
+/* Builds the chain of cfg ([pipeline] handlers: built-in names or NAME.so in
+ * plugin_dir, each initialised from its [handler.NAME] section) and compiles
+ * <datadir>/submission.v1.json. NULL with err on any failure. */
+struct pipeline *pipeline_new(const struct config *cfg, char *err, size_t errlen) MUST_CHECK;
+void pipeline_free(struct pipeline *p);
+
+/* Number of handlers and their names, for logs. */
+size_t pipeline_size(const struct pipeline *p);
+const char *pipeline_handler_name(const struct pipeline *p, size_t i);
+
+/* Decides one gated item (kind ITEM_DECIDE) against the reference data:
+ * fills reasons, enrichment, actor key and district; sets it->retry when a
+ * handler reported a transient failure. Thread-safe. */
+void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struct item *it);
+
+/* Fills s from a schema-valid document (pointers into doc). */
+void submission_from_json(const json_t *doc, struct ossd_submission *s);
+
+/* Sorts a reasons array (code rank, then path in natural order), dropping
+ * exact repeats, so the order of the rules never changes the outcome. */
+void reasons_sort(json_t *reasons);
+
+#endif

@@ -1,0 +1,546 @@
+/* store: PostgreSQL: connection, migrations, stored offsets and outbox bookkeeping. */
+#include "store_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+struct store *store_new(const struct config *cfg)
+{
+    struct store *st = xcalloc(1, sizeof(*st));
+    st->cfg = cfg;
+    return st;
+}
+
+void store_free(struct store *st)
+{
+    if (!st)
+        return;
+    if (st->conn)
+        PQfinish(st->conn);
+    free(st->conninfo);
+    free(st);
+}
+
+static int read_secret(const char *name, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char path[1024];
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    struct stat sb;
+    FILE *fp;
+
+    if (name[0] != '/' && dir)
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+    else
+        snprintf(path, sizeof(path), "%s", name);
+    fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "password file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)) && !dir) {
+        fclose(fp);
+        snprintf(err, errlen, "password file %s is readable by others; chmod 600 it", path);
+        return -1;
+    }
+    if (!fgets(out, (int)outlen, fp))
+        out[0] = '\0';
+    fclose(fp);
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+char *store_conninfo(const struct config *cfg, char *err, size_t errlen)
+{
+    char pw[512];
+    struct buf b = {0};
+
+    if (!cfg->pg_password_file[0])
+        return xstrdup(cfg->pg_url);
+    if (read_secret(cfg->pg_password_file, pw, sizeof(pw), err, errlen) != 0)
+        return NULL;
+    /* Expand the URL into key=value form and add the password. */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(cfg->pg_url, &perr);
+    if (!opts) {
+        snprintf(err, errlen, "[postgres] url: %s", perr ? perr : "invalid");
+        PQfreemem(perr);
+        return NULL;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || strcmp(o->keyword, "password") == 0)
+            continue;
+        buf_printf(&b, "%s='", o->keyword);
+        for (const char *p = o->val; *p; p++) {
+            if (*p == '\'' || *p == '\\')
+                buf_putc(&b, '\\');
+            buf_putc(&b, *p);
+        }
+        buf_puts(&b, "' ");
+    }
+    PQconninfoFree(opts);
+    buf_puts(&b, "password='");
+    for (const char *p = pw; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            buf_putc(&b, '\\');
+        buf_putc(&b, *p);
+    }
+    buf_puts(&b, "'");
+    memset(pw, 0, sizeof(pw));
+    return b.data;
+}
+
+int store_connect(struct store *st, char *err, size_t errlen)
+{
+    if (st->conn) {
+        PQfinish(st->conn);
+        st->conn = NULL;
+    }
+    if (!st->conninfo && !(st->conninfo = store_conninfo(st->cfg, err, errlen)))
+        return -1;
+    st->conn = PQconnectdb(st->conninfo);
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(st->conn));
+        err[strcspn(err, "\n")] = '\0';
+        PQfinish(st->conn);
+        st->conn = NULL;
+        return -1;
+    }
+    /* Decisions are the system of record: never trade durability for speed. */
+    if (pg_exec(st->conn, "SET synchronous_commit = on; SET application_name = 'ossd'", err,
+                errlen) != 0) {
+        PQfinish(st->conn);
+        st->conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int store_connected(const struct store *st)
+{
+    return st->conn && PQstatus(st->conn) == CONNECTION_OK;
+}
+
+PGconn *store_conn(struct store *st)
+{
+    return store_connected(st) ? st->conn : NULL;
+}
+
+int pg_exec(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int store_check_schema(struct store *st, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(st->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    int rc = -1;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "no schema_migrations table: run `ossd --migrate` (%s)",
+                 PQresultErrorMessage(r));
+        err[strcspn(err, "\n")] = '\0';
+    } else if (atoi(PQgetvalue(r, 0, 0)) < STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "database schema is at version %s, ossd needs %d: run `ossd --migrate`",
+                 PQgetvalue(r, 0, 0), STORE_SCHEMA_VERSION);
+    } else {
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* ---- migrations ------------------------------------------------------- */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    struct buf b = {0};
+    char chunk[8192];
+    size_t n;
+
+    if (!fp)
+        return NULL;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(fp);
+    if (!b.data)
+        buf_puts(&b, "");
+    return b.data;
+}
+
+int store_migrate(const char *conninfo, const char *sqldir, char *err, size_t errlen)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+    DIR *dir = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        err[strcspn(err, "\n")] = '\0';
+        goto out;
+    }
+    dir = opendir(sqldir);
+    if (!dir) {
+        snprintf(err, errlen, "%s: %s", sqldir, strerror(errno));
+        goto out;
+    }
+    for (struct dirent *de; (de = readdir(dir));) {
+        size_t len = strlen(de->d_name);
+        if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0 && de->d_name[0] >= '0' &&
+            de->d_name[0] <= '9') {
+            names = xrealloc(names, (n + 1) * sizeof(*names));
+            names[n++] = xstrdup(de->d_name);
+        }
+    }
+    qsort(names, n, sizeof(*names), cmp_names);
+    /* One migrator at a time (several instances may start together). */
+    if (pg_exec(conn, "SELECT pg_advisory_lock(815001)", err, errlen) != 0 ||
+        pg_exec(conn,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+                err, errlen) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        char path[2048], vbuf[16];
+        int version = atoi(names[i]);
+        const char *params[2] = {vbuf, names[i]};
+
+        snprintf(vbuf, sizeof(vbuf), "%d", version);
+        PGresult *r = PQexecParams(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+                                   NULL, params, NULL, NULL, 0);
+        int applied = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+        PQclear(r);
+        if (applied)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", sqldir, names[i]);
+        char *sql = slurp(path);
+        if (!sql) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        int ok = pg_exec(conn, "BEGIN", err, errlen) == 0 && pg_exec(conn, sql, err, errlen) == 0;
+        free(sql);
+        if (ok) {
+            r = PQexecParams(conn,
+                             "INSERT INTO schema_migrations (version, name) VALUES ($1, $2) "
+                             "ON CONFLICT (version) DO NOTHING",
+                             2, NULL, params, NULL, NULL, 0);
+            ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (!ok)
+                snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+            PQclear(r);
+        }
+        if (!ok || pg_exec(conn, "COMMIT", err, errlen) != 0) {
+            char e2[256];
+            size_t l = strlen(err);
+            snprintf(err + l, errlen > l ? errlen - l : 0, " (in %s)", names[i]);
+            pg_exec(conn, "ROLLBACK", e2, sizeof(e2));
+            goto out;
+        }
+        printf("migrate: applied %s\n", names[i]);
+    }
+    printf("migrate: schema is up to date (%zu migration files)\n", n);
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (dir)
+        closedir(dir);
+    PQfinish(conn);
+    return rc;
+}
+
+/* ---- offsets ---------------------------------------------------------- */
+
+int store_load_offsets(struct store *st, const char *group,
+                       rd_kafka_topic_partition_list_t *parts, int64_t dflt)
+{
+    struct buf pl = {0};
+    PGresult *r;
+
+    if (!store_connected(st))
+        return -1;
+    for (int i = 0; i < parts->cnt; i++) {
+        parts->elems[i].offset = dflt;
+        buf_printf(&pl, "%s%d", i ? "," : "{", parts->elems[i].partition);
+    }
+    buf_puts(&pl, parts->cnt ? "}" : "{}");
+    const char *topic = parts->cnt ? parts->elems[0].topic : "";
+    const char *params[3] = {group, topic, pl.data};
+    r = PQexecParams(st->conn,
+                     "SELECT partition, next_offset FROM consumer_offsets "
+                     "WHERE group_id = $1 AND topic = $2 AND partition = ANY($3::int[])",
+                     3, NULL, params, NULL, NULL, 0);
+    buf_free(&pl);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_warn("loading stored offsets failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    for (int row = 0; row < PQntuples(r); row++) {
+        int p = atoi(PQgetvalue(r, row, 0));
+        long long off = atoll(PQgetvalue(r, row, 1));
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].partition == p)
+                parts->elems[i].offset = off;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* ---- outbox ----------------------------------------------------------- */
+
+int store_mark_published(struct store *st, const int64_t *ids, size_t n)
+{
+    struct buf b = {0};
+    PGresult *r;
+    int rc;
+
+    if (!store_connected(st))
+        return -1;
+    buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    buf_putc(&b, '}');
+    const char *params[1] = {b.data};
+    r = PQexecParams(st->conn,
+                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1,
+                     NULL, params, NULL, NULL, 0);
+    rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        log_warn("marking %zu outbox rows published failed: %s", n, PQresultErrorMessage(r));
+    PQclear(r);
+    buf_free(&b);
+    return rc;
+}
+
+int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struct batch *b)
+{
+    char age[32], lim[16];
+    PGresult *r;
+    int n;
+
+    if (!store_connected(st))
+        return -1;
+    snprintf(age, sizeof(age), "%lld", (long long)older_ms);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[2] = {age, lim};
+    r = PQexecParams(st->conn,
+                     "UPDATE outbox o SET attempted_at = now() FROM ("
+                     "  SELECT id FROM outbox WHERE published_at IS NULL"
+                     "  AND (attempted_at IS NULL OR"
+                     "       attempted_at < now() - make_interval(secs => $1::bigint / 1000.0))"
+                     "  ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) c "
+                     "WHERE o.id = c.id "
+                     "RETURNING o.id, o.topic, o.msg_key, o.msg_value, o.headers::text",
+                     2, NULL, params, NULL, NULL, 1 /* binary: bytea raw */);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_warn("claiming unpublished outbox rows failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        /* binary format: id is int8 big-endian; text columns are raw bytes */
+        const unsigned char *idp = (const unsigned char *)PQgetvalue(r, i, 0);
+        int64_t id = 0;
+        for (int k = 0; k < 8; k++)
+            id = (id << 8) | idp[k];
+        json_t *headers = json_loadb(PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4), 0, NULL);
+        /* headers::text in binary mode is the jsonb text */
+        char *topic = xstrndup(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+        struct outmsg *m =
+            batch_add_out(b, topic, PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2),
+                          (size_t)PQgetlength(r, i, 2), PQgetvalue(r, i, 3),
+                          (size_t)PQgetlength(r, i, 3), headers);
+        free(topic);
+        m->id = id;
+    }
+    PQclear(r);
+    return n;
+}
+
+long store_prune_outbox(struct store *st, int retention_s)
+{
+    char ret[32];
+    PGresult *r;
+    long n;
+
+    if (!store_connected(st))
+        return -1;
+    snprintf(ret, sizeof(ret), "%d", retention_s);
+    const char *params[1] = {ret};
+    r = PQexecParams(st->conn,
+                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < "
+                     "now() - make_interval(secs => $1::int) LIMIT 50000)",
+                     1, NULL, params, NULL, NULL, 0);
+    n = PQresultStatus(r) == PGRES_COMMAND_OK ? atol(PQcmdTuples(r)) : -1;
+    PQclear(r);
+    return n;
+}
+
+long store_outbox_backlog(struct store *st)
+{
+    PGresult *r;
+    long n;
+
+    if (!store_connected(st))
+        return -1;
+    r = PQexec(st->conn, "SELECT count(*) FROM outbox WHERE published_at IS NULL");
+    n = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+}
+
+/* ---- COPY helpers ------------------------------------------------------ */
+
+int pg_copy(PGconn *conn, const char *copy_sql, const struct buf *data, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, copy_sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+
+    PQclear(r);
+    if (!ok) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        return -1;
+    }
+    for (size_t off = 0; off < data->len;) {
+        size_t n = data->len - off > 1 << 20 ? 1 << 20 : data->len - off;
+        if (PQputCopyData(conn, data->data + off, (int)n) != 1) {
+            snprintf(err, errlen, "%s", PQerrorMessage(conn));
+            return -1;
+        }
+        off += n;
+    }
+    if (PQputCopyEnd(conn, NULL) != 1) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        return -1;
+    }
+    ok = 1;
+    while ((r = PQgetResult(conn))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            if (ok)
+                snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+            ok = 0;
+        }
+        PQclear(r);
+    }
+    if (!ok)
+        err[strcspn(err, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
+void copy_text(struct buf *b, const char *s, size_t len, char sep)
+{
+    buf_reserve(b, 2 * len + 2);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i], esc = 0;
+        switch (c) {
+        case '\\':
+            esc = '\\';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        }
+        if (esc) {
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = esc;
+        } else {
+            b->data[b->len++] = c;
+        }
+    }
+    b->data[b->len] = '\0';
+    buf_putc(b, sep);
+}
+
+void copy_str(struct buf *b, const char *s, char sep)
+{
+    if (!s) {
+        buf_append(b, "\\N", 2);
+        buf_putc(b, sep);
+        return;
+    }
+    copy_text(b, s, strlen(s), sep);
+}
+
+void copy_bytea(struct buf *b, const void *p, size_t len, char sep)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = p;
+
+    if (!p) {
+        buf_append(b, "\\N", 2);
+        buf_putc(b, sep);
+        return;
+    }
+    buf_reserve(b, 2 * len + 4);
+    buf_append(b, "\\\\x", 3);
+    for (size_t i = 0; i < len; i++) {
+        b->data[b->len++] = hex[u[i] >> 4];
+        b->data[b->len++] = hex[u[i] & 15];
+    }
+    b->data[b->len] = '\0';
+    buf_putc(b, sep);
+}
+
+void copy_int(struct buf *b, long long v, char sep)
+{
+    buf_printf(b, "%lld%c", v, sep);
+}
+
+void copy_ts_ms(struct buf *b, int64_t ms, char sep)
+{
+    char ts[32];
+    if (!ms) {
+        buf_append(b, "\\N", 2);
+        buf_putc(b, sep);
+        return;
+    }
+    format_rfc3339_ms(ms, ts);
+    buf_printf(b, "%s%c", ts, sep);
+}
+
+void pg_text_array(struct buf *b, const char *const *v, size_t n)
+{
+    buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(b, ',');
+        buf_putc(b, '"');
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_putc(b, '\\');
+            buf_putc(b, *p);
+        }
+        buf_putc(b, '"');
+    }
+    buf_putc(b, '}');
+}

@@ -1,0 +1,66 @@
+/* store: PostgreSQL: migrations, stored offsets, and the one transaction per batch. */
+#ifndef OSSD_STORE_H
+#define OSSD_STORE_H
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "config.h"
+#include "event.h"
+#include "util.h"
+
+/* The newest migration this build knows; ossd refuses an older schema. */
+#define STORE_SCHEMA_VERSION 3
+
+enum store_result {
+    STORE_OK = 0,
+    STORE_RETRY, /* transient: connection lost, conflict with another instance */
+};
+
+struct store;
+
+/* A store for cfg (not connected yet). Frees with store_free. */
+struct store *store_new(const struct config *cfg);
+void store_free(struct store *st);
+
+/* Connects (or reconnects) and prepares statements. 0, or -1 with err. */
+int store_connect(struct store *st, char *err, size_t errlen) MUST_CHECK;
+/* 1 when the connection is up. */
+int store_connected(const struct store *st);
+/* The live connection, for reference-data loads; NULL when down. */
+PGconn *store_conn(struct store *st);
+/* Checks that migrations up to STORE_SCHEMA_VERSION were applied. */
+int store_check_schema(struct store *st, char *err, size_t errlen) MUST_CHECK;
+
+/* Applies <sqldir>/NNN_*.sql not yet applied, each in its own transaction,
+ * recording them in schema_migrations. Prints what it did to stdout. */
+int store_migrate(const char *conninfo, const char *sqldir, char *err, size_t errlen) MUST_CHECK;
+/* Connection string of cfg with the password file applied (caller frees). */
+char *store_conninfo(const struct config *cfg, char *err, size_t errlen);
+
+/* Fills the offset of each partition in parts (topic from the list) with the
+ * next offset stored for group; partitions with none get `dflt`. 0 or -1. */
+int store_load_offsets(struct store *st, const char *group,
+                       rd_kafka_topic_partition_list_t *parts, int64_t dflt) MUST_CHECK;
+
+/* Writes the decisions, dead letters, outbox rows and next offsets of the
+ * batch in ONE transaction. Items must have been through gate and pipeline.
+ * On STORE_OK, b->out holds the outbox messages to produce (ids set) and
+ * every item's out_* fields are final; on STORE_RETRY nothing was written. */
+enum store_result store_commit_batch(struct store *st, struct batch *b,
+                                     const struct event_ctx *ec) MUST_CHECK;
+
+/* Marks outbox rows published. 0 or -1 (the caller keeps the ids and retries). */
+int store_mark_published(struct store *st, const int64_t *ids, size_t n) MUST_CHECK;
+/* Claims up to limit rows unpublished and not attempted for older_ms and
+ * appends them to b->out. Returns the number claimed or -1. */
+int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struct batch *b);
+/* Deletes rows published more than retention_s ago; returns rows or -1. */
+long store_prune_outbox(struct store *st, int retention_s);
+/* Unpublished rows, or -1. */
+long store_outbox_backlog(struct store *st);
+
+#endif

@@ -1,0 +1,29 @@
+/* store_internal: what store.c and store_batch.c share; not for other modules. */
+#ifndef OSSD_STORE_INTERNAL_H
+#define OSSD_STORE_INTERNAL_H
+
+#include "store.h"
+
+struct store {
+    const struct config *cfg; /* borrowed; outlives the store */
+    char *conninfo;
+    PGconn *conn;
+};
+
+/* Runs a parameterless command; 0, or -1 with err. */
+int pg_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
+/* Streams data (COPY text format) into `copy_sql` ("COPY t (...) FROM STDIN"). */
+int pg_copy(PGconn *conn, const char *copy_sql, const struct buf *data, char *err, size_t errlen);
+
+/* COPY text-format field writers: each appends one field and its separator
+ * (sep = '\t' or '\n'). */
+void copy_text(struct buf *b, const char *s, size_t len, char sep);
+void copy_str(struct buf *b, const char *s, char sep); /* NULL -> \N */
+void copy_bytea(struct buf *b, const void *p, size_t len, char sep); /* NULL p -> \N */
+void copy_int(struct buf *b, long long v, char sep);
+void copy_ts_ms(struct buf *b, int64_t ms, char sep); /* 0 -> \N */
+
+/* Postgres array literal of strings ({"a","b"}), for ANY($1::text[]). */
+void pg_text_array(struct buf *b, const char *const *v, size_t n);
+
+#endif

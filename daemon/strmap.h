@@ -1,0 +1,25 @@
+/* strmap: a small open-addressing hash map from strings to pointers, for per-batch lookups. */
+#ifndef OSSD_STRMAP_H
+#define OSSD_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap_entry {
+    char *key; /* owned copy */
+    void *value;
+};
+
+struct strmap {
+    struct strmap_entry *slots;
+    size_t cap, n;
+};
+
+/* Returns the value of key, or NULL (values are never NULL by convention). */
+void *strmap_get(const struct strmap *m, const char *key);
+/* Sets key to value (a copy of key is kept); returns the previous value or NULL. */
+void *strmap_put(struct strmap *m, const char *key, void *value);
+/* Removes every entry; free_value (may be NULL) is called on each value. */
+void strmap_clear(struct strmap *m, void (*free_value)(void *));
+void strmap_free(struct strmap *m, void (*free_value)(void *));
+
+#endif

@@ -1,0 +1,237 @@
+/* util: small helpers shared by the daemon modules: buffers, hashing, ids, time. */
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(void)
+{
+    fputs("ossd: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void sha256(const void *data, size_t len, unsigned char out[32])
+{
+    SHA256(data, len, out);
+}
+
+/* ossd's UUID namespace: uuid5(NAMESPACE_URL, "urn:ossd"). */
+static const unsigned char ossd_ns[16] = {0x2f, 0x3c, 0x8e, 0x41, 0x5d, 0x6a, 0x5b, 0x1e,
+                                          0x9a, 0x43, 0x7c, 0x0d, 0x1e, 0x52, 0x64, 0x8b};
+
+void uuid5_ossd(const char *name, size_t len, char out[37])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (!ctx)
+        oom();
+    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+    EVP_DigestUpdate(ctx, ossd_ns, sizeof(ossd_ns));
+    EVP_DigestUpdate(ctx, name, len);
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
+             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11],
+             md[12], md[13], md[14], md[15]);
+}
+
+int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void format_rfc3339_ms(int64_t ms, char out[32])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&secs, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, (int)(ms % 1000));
+}
+
+int all_digits(const char *s, size_t n)
+{
+    if (!s || strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+void mask_keep(const char *s, size_t keep, char *out, size_t outlen)
+{
+    size_t n = s ? strlen(s) : 0;
+    size_t i;
+
+    if (outlen == 0)
+        return;
+    for (i = 0; i < n && i + 1 < outlen; i++)
+        out[i] = i < keep ? s[i] : '*';
+    out[i] = '\0';
+}
+
+int rfc3339_to_ms(const char *s, int64_t *out)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0, frac_ms = 0;
+
+    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19)
+        return -1;
+    s += n;
+    if (*s == '.') {
+        int digits = 0;
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+            if (digits < 3)
+                frac_ms = frac_ms * 10 + (*s - '0');
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            frac_ms *= 10;
+    }
+    int off_min = 0;
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int oh, om;
+        if (sscanf(s + 1, "%2d:%2d", &oh, &om) != 2 || strlen(s) != 6)
+            return -1;
+        off_min = (oh * 60 + om) * (*s == '-' ? -1 : 1);
+        s += 6;
+    } else {
+        return -1;
+    }
+    if (*s)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec; /* a leap second (60) rolls into the next minute */
+    *out = ((int64_t)timegm(&tm) - (int64_t)off_min * 60) * 1000 + frac_ms;
+    return 0;
+}

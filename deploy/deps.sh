@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that the build, the tests, the demo and the
+# benchmark need. Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+pkgs=(
+    build-essential pkg-config git ca-certificates procps
+    librdkafka-dev libpq-dev libjansson-dev libsystemd-dev libinih-dev
+    libssl-dev libmicrohttpd-dev libpcre2-dev libcmocka-dev
+    postgresql postgresql-client
+    json-schema-test-suite clang-format
+    python3 python3-pytest python3-psycopg2 python3-confluent-kafka
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#pkgs[@]} packages present"
+    exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

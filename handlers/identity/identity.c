@@ -1,0 +1,90 @@
+/* identity: NIK structure and consistency, minimum age, NPWP (CONTRACT section 4). */
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "rules.h"
+
+/* NIK_INVALID, then NIK_MISMATCH for birth date and gender when the NIK's date is valid. */
+static int check_nik(const struct ossd_refdata *rd, const struct ossd_submission *s,
+                     struct ossd_decision *d)
+{
+    struct rules_nik nik;
+    char msg[200], date[16];
+    int found = 0;
+
+    if (rules_nik_parse(s->applicant.nik, s->submitted_year, rd, &nik)) {
+        ossd_add_reason(d, "NIK_INVALID", "/applicant/nik", "%s",
+                        rules_nik_flaws_message(nik.flaws, msg, sizeof(msg)));
+        found++;
+    }
+    if (!nik.date_valid)
+        return found;
+    snprintf(date, sizeof(date), "%04d-%02d-%02d", nik.year, nik.month, nik.day);
+    if (!s->applicant.birth_date || strcmp(s->applicant.birth_date, date) != 0) {
+        ossd_add_reason(d, "NIK_MISMATCH", "/applicant/birth_date",
+                        "birth_date differs from the birth date encoded in the NIK");
+        found++;
+    }
+    if (!s->applicant.gender || s->applicant.gender[0] != nik.gender ||
+        s->applicant.gender[1] != '\0') {
+        ossd_add_reason(d, "NIK_MISMATCH", "/applicant/gender",
+                        "gender differs from the one encoded in the NIK (birth day above 40 "
+                        "means F)");
+        found++;
+    }
+    return found;
+}
+
+static int check_npwp(const struct ossd_submission *s, struct ossd_decision *d)
+{
+    switch (rules_npwp_check(s->applicant.type, s->applicant.nik, s->applicant.npwp)) {
+    case RULES_NPWP_REQUIRED:
+        ossd_add_reason(d, "NPWP_REQUIRED", "/applicant/npwp",
+                        "a badan usaha (applicant type 01) needs an NPWP");
+        return 1;
+    case RULES_NPWP_INVALID:
+        ossd_add_reason(d, "NPWP_INVALID", "/applicant/npwp",
+                        "a 16-digit NPWP must be 0 followed by the 15-digit NPWP, or the "
+                        "applicant's own NIK (perseorangan, type 02, only)");
+        return 1;
+    case RULES_NPWP_OK:
+        break;
+    }
+    return 0;
+}
+
+static enum ossd_result identity_process(void *instance, const struct ossd_ctx *ctx,
+                                         const struct ossd_submission *s, struct ossd_decision *d)
+{
+    int found;
+
+    (void)instance;
+    if (!ctx->refdata) {
+        ctx->log(ctx, OSSD_LOG_ERROR, "no reference data loaded");
+        return OSSD_RETRY;
+    }
+    found = check_nik(ctx->refdata, s, d);
+    if (rules_underage(s->applicant.birth_date, s->submitted_year, s->submitted_month,
+                       s->submitted_day)) {
+        ossd_add_reason(d, "APPLICANT_UNDERAGE", "/applicant/birth_date",
+                        "the applicant must be at least %d full years old on the submission "
+                        "date",
+                        RULES_MIN_AGE);
+        found++;
+    }
+    found += check_npwp(s, d);
+    return found ? OSSD_REJECT : OSSD_OK;
+}
+
+static const struct ossd_config_key identity_keys[] = {{NULL, NULL, NULL}};
+
+const struct ossd_handler_type handler_identity = {
+    .abi_version = OSSD_HANDLER_ABI_VERSION,
+    .name = "identity",
+    .description = "NIK_INVALID, NIK_MISMATCH, APPLICANT_UNDERAGE, NPWP_REQUIRED, NPWP_INVALID",
+    .config_keys = identity_keys,
+    .init = NULL,
+    .process = identity_process,
+    .destroy = NULL,
+};

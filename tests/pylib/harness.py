@@ -1,0 +1,287 @@
+"""Test harness: a private PostgreSQL (deploy/devstack), one mock broker and one
+database per test, the real build/ossd, and Kafka helpers (confluent_kafka)."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import psycopg2
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(REPO, "build")
+OSSD = os.path.join(BUILD, "ossd")
+OSSCTL = os.path.join(BUILD, "ossctl")
+MOCKBROKER = os.path.join(BUILD, "ossd-mockbroker")
+TOPICS = ("oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq")
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("export ") and "=" in line:
+                k, v = line[7:].split("=", 1)
+                env[k] = v.strip("'\"")
+    return env
+
+
+class Stack:
+    """The dev stack's PostgreSQL, started once per test session."""
+
+    def __init__(self):
+        self.run_dir = tempfile.mkdtemp(prefix="ossd-e2e-")
+        os.chmod(self.run_dir, 0o755)
+        self.env = dict(os.environ, OSSD_RUN_DIR=self.run_dir)
+
+    def devstack(self, *args, check=True):
+        return subprocess.run([os.path.join(REPO, "deploy", "devstack"), *args], env=self.env,
+                              check=check, capture_output=True, text=True, timeout=300)
+
+    def up(self):
+        r = self.devstack("up", check=False)
+        if r.returncode != 0:
+            raise RuntimeError("devstack up failed:\n%s\n%s" % (r.stdout, r.stderr))
+        e = read_env(os.path.join(self.run_dir, "env"))
+        self.pg_url = e["OSSD_PG_URL"]
+        self.brokers = e["OSSD_BROKERS"]
+
+    def down(self):
+        self.devstack("down", check=False)
+
+    def new_database(self):
+        """A fresh database with every migration applied; returns its URL."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        conn = psycopg2.connect(self.pg_url)
+        conn.autocommit = True
+        conn.cursor().execute("CREATE DATABASE " + name)
+        conn.close()
+        base, _, _ = self.pg_url.rpartition("/")
+        return base + "/" + name
+
+
+class MockBroker:
+    """One ossd-mockbroker process (its own topics and data)."""
+
+    def __init__(self, workdir, partitions=16, extra_topics=()):
+        self.workdir = workdir
+        self.bootstrap_file = os.path.join(workdir, "bootstrap")
+        args = [MOCKBROKER, "--bootstrap-file", self.bootstrap_file]
+        for t in TOPICS:
+            args += ["--topic", "%s:%d" % (t, partitions)]
+        for t in extra_topics:
+            args += ["--topic", t]
+        self.log = open(os.path.join(workdir, "mockbroker.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.bootstrap = wait_for(self._read, 10, "the mock broker's bootstrap file")
+
+    def _read(self):
+        try:
+            with open(self.bootstrap_file) as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def down(self):
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def up(self):
+        self.proc.send_signal(signal.SIGUSR2)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+CONFIG = """\
+[ossd]
+datadir = {repo}/schemas
+batch_max = {batch_max}
+batch_ms = 20
+log_level = {log_level}
+stats_interval_s = 5
+outbox_resend_after_ms = {resend}
+retry_backoff_max_ms = 1000
+{extra_ossd}
+[postgres]
+url = {pg_url}
+
+[kafka]
+bootstrap.servers = {bootstrap}
+group.id = {group}
+topic.metadata.refresh.interval.ms = 1000
+{extra_kafka}
+[pipeline]
+handlers = {handlers}
+plugin_dir = {repo}/build/handlers
+{extra}
+"""
+
+
+class Daemon:
+    """build/ossd on a config written for one test."""
+
+    def __init__(self, workdir, pg_url, bootstrap, group="ossd", batch_max=500,
+                 log_level="info", resend_ms=2000, extra="", extra_ossd="", extra_kafka="",
+                 handlers="identity, region, kbli, activity, scale, risk", name="ossd"):
+        self.workdir = workdir
+        self.name = name
+        self.conf = os.path.join(workdir, name + ".conf")
+        with open(self.conf, "w") as f:
+            f.write(CONFIG.format(repo=REPO, batch_max=batch_max, log_level=log_level,
+                                  resend=resend_ms, pg_url=pg_url, bootstrap=bootstrap,
+                                  group=group, handlers=handlers, extra=extra,
+                                  extra_ossd=extra_ossd, extra_kafka=extra_kafka))
+        os.chmod(self.conf, 0o600)
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.starts = 0
+
+    def start(self, wait=True, env=None, args=()):
+        self.starts += 1
+        self.logf = open(self.log_path, "a")
+        self.logf.write("\n==== start %d ====\n" % self.starts)
+        self.logf.flush()
+        self._mark = os.path.getsize(self.log_path)
+        self.proc = subprocess.Popen([OSSD, "--config", self.conf, "--log-target", "stderr",
+                                      *args],
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env=env or dict(os.environ))
+        if wait:
+            wait_for(lambda: "started" in self.log_since_start() or self.proc.poll() is not None,
+                     60, "ossd to start")
+            assert self.proc.poll() is None, "ossd exited at start:\n" + self.log_since_start()
+        return self
+
+    def log_since_start(self):
+        with open(self.log_path, errors="replace") as f:
+            f.seek(self._mark)
+            return f.read()
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.logf.close()
+
+    def stop(self, timeout=60):
+        """SIGTERM; returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.terminate()
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = "timeout"
+        self.logf.close()
+        return rc
+
+
+def migrate(pg_url):
+    r = subprocess.run([OSSCTL, "--pg-url", pg_url, "migrate"],
+                       env=dict(os.environ, OSSD_DATADIR=os.path.join(REPO, "schemas")),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def producer(bootstrap, **conf):
+    return Producer({"bootstrap.servers": bootstrap, "linger.ms": 5,
+                     "enable.idempotence": True, **conf})
+
+
+def produce(bootstrap, messages, topic=TOPICS[0]):
+    """messages: iterable of (key bytes or None, value bytes[, headers])."""
+    p = producer(bootstrap)
+    n = 0
+    for m in messages:
+        key, value = m[0], m[1]
+        headers = m[2] if len(m) > 2 else None
+        while True:
+            try:
+                p.produce(topic, value=value, key=key, headers=headers)
+                break
+            except BufferError:
+                p.poll(0.1)
+        n += 1
+        if n % 1000 == 0:
+            p.poll(0)
+    left = p.flush(60)
+    assert left == 0, "%d messages not delivered" % left
+    return n
+
+
+class Collector:
+    """Reads a topic from the beginning (all partitions), keeps every message."""
+
+    def __init__(self, bootstrap, topic):
+        self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": "t-" + uuid.uuid4().hex,
+                           "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                           "enable.partition.eof": False})
+        md = self.c.list_topics(topic, timeout=10)
+        parts = md.topics[topic].partitions
+        self.c.assign([TopicPartition(topic, p, 0) for p in parts])
+        self.messages = []
+
+    def poll(self, seconds=0.2):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            batch = self.c.consume(1000, 0.1)
+            for m in batch:
+                if m.error():
+                    continue
+                self.messages.append(m)
+
+    def wait(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not pred(self.messages):
+            if time.monotonic() > deadline:
+                raise TimeoutError("timed out waiting for %s (have %d messages)"
+                                   % (what, len(self.messages)))
+            self.poll(0.3)
+        return self.messages
+
+    def close(self):
+        self.c.close()
+
+
+def events(messages):
+    return [json.loads(m.value()) for m in messages]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -1,0 +1,166 @@
+/* ossctl: the operator tool: validate documents, migrate, reference data, status, dead letters. */
+#include <getopt.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "jsonschema.h"
+#include "ossctl_dlq.h"
+#include "ossctl_refdata.h"
+#include "store.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: ossctl [--config FILE | --pg-url URL] COMMAND ...\n\n"
+                "commands:\n"
+                "  validate --schema FILE DOC...       validate JSON documents against a schema\n"
+                "  migrate                             apply the SQL migrations\n"
+                "  refdata import kbli|regions FILE.csv [--version V] [--no-activate]\n"
+                "  refdata list                        reference-data versions and counts\n"
+                "  status                              decisions, offsets, outbox, dead letters\n"
+                "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
+                "  dlq show ID                         one dead letter, with its payload\n"
+                "  dlq replay ID...|--all [--code C]   re-inject into the input topic\n\n"
+                "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
+                "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
+}
+
+struct violation_ctx {
+    const char *doc;
+    size_t n;
+};
+
+static void print_violation(void *arg, const char *path, const char *keyword, const char *message)
+{
+    struct violation_ctx *v = arg;
+    v->n++;
+    printf("%s: %s: %s (%s)\n", v->doc, path[0] ? path : "/", message, keyword);
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    const char *schema_path = NULL;
+    int first = 1, rc = 0;
+    char err[1024];
+
+    for (; first < argc; first++) {
+        if (strcmp(argv[first], "--schema") == 0 && first + 1 < argc)
+            schema_path = argv[++first];
+        else if (strncmp(argv[first], "--schema=", 9) == 0)
+            schema_path = argv[first] + 9;
+        else
+            break;
+    }
+    if (!schema_path || first >= argc) {
+        fprintf(stderr, "usage: ossctl validate --schema FILE DOC...\n");
+        return 2;
+    }
+    struct jsonschema *js = jsonschema_load_file(schema_path, err, sizeof(err));
+    if (!js) {
+        fprintf(stderr, "ossctl: %s\n", err);
+        return 2;
+    }
+    for (int i = first; i < argc; i++) {
+        json_error_t jerr;
+        json_t *doc = json_load_file(argv[i], JSON_DECODE_ANY, &jerr);
+        if (!doc) {
+            fprintf(stderr, "ossctl: %s:%d: %s\n", argv[i], jerr.line, jerr.text);
+            rc = 2;
+            continue;
+        }
+        struct violation_ctx v = {argv[i], 0};
+        jsonschema_validate(js, doc, 0, print_violation, &v);
+        if (v.n == 0)
+            printf("%s: valid\n", argv[i]);
+        else if (rc == 0)
+            rc = 1;
+        json_decref(doc);
+    }
+    jsonschema_free(js);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"pg-url", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cfg_path = NULL, *url = NULL;
+    struct config *cfg = NULL;
+    char err[1024], *conninfo = NULL;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "+c:u:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            cfg_path = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(sub_argc, sub_argv);
+    if (cfg_path) {
+        cfg = config_load(cfg_path, err, sizeof(err));
+        if (!cfg) {
+            fprintf(stderr, "ossctl: %s\n", err);
+            return 2;
+        }
+        if (!url && !(conninfo = store_conninfo(cfg, err, sizeof(err)))) {
+            fprintf(stderr, "ossctl: %s\n", err);
+            config_free(cfg);
+            return 2;
+        }
+    }
+    if (!url && !conninfo)
+        url = getenv("OSSD_PG_URL");
+    if (!url && !conninfo) {
+        fprintf(stderr, "ossctl: no PostgreSQL: give --config, --pg-url or $OSSD_PG_URL\n");
+        return 2;
+    }
+    const char *pg = conninfo ? conninfo : url;
+    if (strcmp(cmd, "migrate") == 0) {
+        char sqldir[1024];
+        snprintf(sqldir, sizeof(sqldir), "%s/sql",
+                 cfg ? cfg->datadir : (getenv("OSSD_DATADIR") ? getenv("OSSD_DATADIR")
+                                                              : OSSD_DATADIR));
+        rc = store_migrate(pg, sqldir, err, sizeof(err)) == 0 ? 0 : 2;
+        if (rc)
+            fprintf(stderr, "ossctl: migrate: %s\n", err);
+    } else if (strcmp(cmd, "refdata") == 0) {
+        rc = ossctl_refdata_main(sub_argc, sub_argv, pg);
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = ossctl_status_main(sub_argc, sub_argv, pg, cfg);
+    } else if (strcmp(cmd, "dlq") == 0) {
+        rc = ossctl_dlq_main(sub_argc, sub_argv, pg, cfg);
+    } else {
+        fprintf(stderr, "ossctl: unknown command '%s'\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    free(conninfo);
+    config_free(cfg);
+    return rc;
+}

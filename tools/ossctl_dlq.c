@@ -1,0 +1,298 @@
+/* ossctl_dlq: `ossctl status` and `ossctl dlq list|show|replay`. */
+#include "ossctl_dlq.h"
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafkaconf.h"
+#include "util.h"
+
+static PGconn *connect_pg(const char *pg)
+{
+    PGconn *conn = PQconnectdb(pg);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "ossctl: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+static void print_table(PGresult *r)
+{
+    int cols = PQnfields(r), rows = PQntuples(r);
+    int *w = xcalloc((size_t)cols, sizeof(int));
+
+    for (int c = 0; c < cols; c++) {
+        w[c] = (int)strlen(PQfname(r, c));
+        for (int i = 0; i < rows; i++)
+            if ((int)strlen(PQgetvalue(r, i, c)) > w[c])
+                w[c] = (int)strlen(PQgetvalue(r, i, c));
+    }
+    for (int c = 0; c < cols; c++)
+        printf("%-*s%s", w[c], PQfname(r, c), c + 1 < cols ? "  " : "\n");
+    for (int i = 0; i < rows; i++)
+        for (int c = 0; c < cols; c++)
+            printf("%-*s%s", w[c], PQgetvalue(r, i, c), c + 1 < cols ? "  " : "\n");
+    free(w);
+}
+
+static int show_query(PGconn *conn, const char *title, const char *sql, int n,
+                      const char *const *params)
+{
+    PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    if (title)
+        printf("%s\n", title);
+    print_table(r);
+    PQclear(r);
+    return 0;
+}
+
+int ossctl_status_main(int argc, char **argv, const char *pg, const struct config *cfg)
+{
+    PGconn *conn;
+    int rc = 0;
+    (void)argc;
+    (void)argv;
+
+    if (!(conn = connect_pg(pg)))
+        return 2;
+    const char *group = cfg ? cfg->group_id : "ossd";
+    const char *params[1] = {group};
+    rc |= show_query(conn, "decisions:",
+                     "SELECT status, count(*) AS submissions, "
+                     "round(count(*) FILTER (WHERE decided_at > now() - interval '1 minute') "
+                     "/ 60.0, 1) AS per_s_last_minute, max(decided_at) AS last_decided "
+                     "FROM submissions GROUP BY status ORDER BY status",
+                     0, NULL);
+    rc |= show_query(conn, "\nstored offsets (next to consume) per partition:",
+                     "SELECT topic, partition, next_offset, updated_at FROM consumer_offsets "
+                     "WHERE group_id = $1 ORDER BY topic, partition",
+                     1, params);
+    rc |= show_query(conn, "\noutbox:",
+                     "SELECT count(*) FILTER (WHERE published_at IS NULL) AS unpublished, "
+                     "min(created_at) FILTER (WHERE published_at IS NULL) AS oldest_unpublished, "
+                     "count(*) FILTER (WHERE published_at IS NOT NULL) AS published_retained "
+                     "FROM outbox",
+                     0, NULL);
+    rc |= show_query(conn, "\ndead letters:",
+                     "SELECT error_code, count(*) AS total, count(replayed_at) AS replayed, "
+                     "max(failed_at) AS last FROM dead_letters GROUP BY error_code ORDER BY 2 DESC",
+                     0, NULL);
+    PQfinish(conn);
+    return rc ? 2 : 0;
+}
+
+static int dlq_list(PGconn *conn, int argc, char **argv)
+{
+    const char *code = NULL, *limit = "50";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--code") == 0 && i + 1 < argc)
+            code = argv[++i];
+        else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+            limit = argv[++i];
+        else {
+            fprintf(stderr, "usage: ossctl dlq list [--code C] [--limit N]\n");
+            return 2;
+        }
+    }
+    const char *params[2] = {code, limit};
+    return show_query(conn, NULL,
+                      "SELECT id, error_code, coalesce(submission_id, '') AS submission_id, "
+                      "src_partition AS partition, src_offset AS offset, failed_at, "
+                      "coalesce(replayed_at::text, '') AS replayed_at, "
+                      "left(error_message, 60) AS message FROM dead_letters "
+                      "WHERE $1::text IS NULL OR error_code = $1 ORDER BY id DESC LIMIT $2::int",
+                      2, params) == 0
+               ? 0
+               : 2;
+}
+
+static int dlq_show(PGconn *conn, int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: ossctl dlq show ID\n");
+        return 2;
+    }
+    const char *params[1] = {argv[1]};
+    PGresult *r = PQexecParams(conn,
+                               "SELECT id, error_code, error_message, submission_id, src_topic, "
+                               "src_partition, src_offset, failed_at, replayed_at, "
+                               "encode(msg_key, 'escape'), "
+                               "encode(msg_value, 'escape') FROM dead_letters WHERE id = $1::bigint",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return 2;
+    }
+    if (PQntuples(r) == 0) {
+        fprintf(stderr, "ossctl: no dead letter %s\n", argv[1]);
+        PQclear(r);
+        return 1;
+    }
+    static const char *const names[] = {"id",        "code",      "message",     "submission_id",
+                                        "topic",     "partition", "offset",      "failed_at",
+                                        "replayed_at", "key",     "value"};
+    for (int c = 0; c < 11; c++)
+        printf("%-14s %s\n", names[c], PQgetisnull(r, 0, c) ? "-" : PQgetvalue(r, 0, c));
+    PQclear(r);
+    return 0;
+}
+
+/* Re-injects dead letters into the input topic, byte for byte with their
+ * key, and records replayed_at. A replayed message is decided like any
+ * other: a fixed payload decides, the same bytes dead-letter again. */
+static int dlq_replay(PGconn *conn, int argc, char **argv, const struct config *cfg)
+{
+    const char *code = NULL;
+    int all = 0;
+    struct buf ids = {0};
+    size_t nids = 0;
+    char err[512];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--all") == 0)
+            all = 1;
+        else if (strcmp(argv[i], "--code") == 0 && i + 1 < argc)
+            code = argv[++i];
+        else if (all_digits(argv[i], strlen(argv[i])) && strlen(argv[i]) < 19)
+            buf_printf(&ids, "%s%s", nids++ ? "," : "{", argv[i]);
+        else {
+            fprintf(stderr, "usage: ossctl dlq replay ID...|--all [--code C]\n");
+            buf_free(&ids);
+            return 2;
+        }
+    }
+    if (!all && nids == 0) {
+        fprintf(stderr, "usage: ossctl dlq replay ID...|--all [--code C]\n");
+        return 2;
+    }
+    buf_puts(&ids, nids ? "}" : "{}");
+
+    rd_kafka_conf_t *conf;
+    if (cfg) {
+        conf = kafkaconf_new(cfg, "producer", err, sizeof(err));
+    } else {
+        conf = rd_kafka_conf_new();
+        const char *brokers = getenv("OSSD_BROKERS");
+        if (!brokers || rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)))
+            snprintf(err, sizeof(err), "no Kafka: give --config or $OSSD_BROKERS");
+        else
+            err[0] = '\0';
+        if (err[0]) {
+            rd_kafka_conf_destroy(conf);
+            conf = NULL;
+        } else {
+            rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
+        }
+    }
+    if (!conf) {
+        fprintf(stderr, "ossctl: %s\n", err);
+        buf_free(&ids);
+        return 2;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!rk) {
+        fprintf(stderr, "ossctl: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        buf_free(&ids);
+        return 2;
+    }
+    const char *topic = cfg ? cfg->topic_submissions : "oss.submissions.v1";
+    const char *params[3] = {all ? "t" : "f", ids.data, code};
+    PGresult *r = PQexecParams(conn,
+                               "SELECT id, msg_key, msg_value FROM dead_letters WHERE "
+                               "($1::bool OR id = ANY($2::bigint[])) AND "
+                               "($3::text IS NULL OR error_code = $3) "
+                               "AND ($1::bool = false OR replayed_at IS NULL) ORDER BY id",
+                               3, NULL, params, NULL, NULL, 1);
+    buf_free(&ids);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        rd_kafka_destroy(rk);
+        return 2;
+    }
+    int n = PQntuples(r), failed = 0;
+    struct buf done = {0};
+    for (int i = 0; i < n; i++) {
+        const unsigned char *idp = (const unsigned char *)PQgetvalue(r, i, 0);
+        long long id = 0;
+        for (int k = 0; k < 8; k++)
+            id = (id << 8) | idp[k];
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        char idtxt[32];
+        snprintf(idtxt, sizeof(idtxt), "%lld", id);
+        rd_kafka_header_add(h, "ossd.replay.dead_letter_id", -1, idtxt, -1);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1),
+                           (size_t)PQgetlength(r, i, 1)),
+            RD_KAFKA_V_VALUE(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e) {
+            rd_kafka_headers_destroy(h);
+            fprintf(stderr, "ossctl: replay of %lld failed: %s\n", id, rd_kafka_err2str(e));
+            failed++;
+            continue;
+        }
+        buf_printf(&done, "%s%lld", done.len ? "," : "{", id);
+    }
+    PQclear(r);
+    if (rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "ossctl: Kafka did not acknowledge every replayed message in 30 s; "
+                        "nothing recorded as replayed\n");
+        rd_kafka_destroy(rk);
+        buf_free(&done);
+        return 2;
+    }
+    rd_kafka_destroy(rk);
+    if (done.len) {
+        buf_putc(&done, '}');
+        const char *p2[1] = {done.data};
+        r = PQexecParams(conn,
+                         "UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])",
+                         1, NULL, p2, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fprintf(stderr, "ossctl: recording the replay failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    buf_free(&done);
+    printf("replayed %d dead letter(s) into %s%s\n", n - failed, topic,
+           failed ? " (some failed)" : "");
+    return failed ? 2 : (n ? 0 : 1);
+}
+
+int ossctl_dlq_main(int argc, char **argv, const char *pg, const struct config *cfg)
+{
+    PGconn *conn;
+    int rc;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: ossctl dlq list|show|replay ...\n");
+        return 2;
+    }
+    if (!(conn = connect_pg(pg)))
+        return 2;
+    if (strcmp(argv[1], "list") == 0)
+        rc = dlq_list(conn, argc - 1, argv + 1);
+    else if (strcmp(argv[1], "show") == 0)
+        rc = dlq_show(conn, argc - 1, argv + 1);
+    else if (strcmp(argv[1], "replay") == 0)
+        rc = dlq_replay(conn, argc - 1, argv + 1, cfg);
+    else {
+        fprintf(stderr, "ossctl: unknown dlq command '%s'\n", argv[1]);
+        rc = 2;
+    }
+    PQfinish(conn);
+    return rc;
+}
