@@ -34,6 +34,7 @@ PLUGINS  := $(patsubst handlers/examples/%/,$(BUILD)/handlers/%.so,$(sort $(dir 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all deps check unit e2e demo bench format format-check clean help install
 all: $(TOOLS) $(PLUGINS)
 
@@ -61,6 +62,9 @@ $(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB)
 
 $(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ossd-mockbroker: $(BUILD)/obj/tools/mockbroker.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs rdkafka) -pthread
 
 $(BUILD)/ossd-%: $(BUILD)/obj/tools/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -116,8 +116,8 @@ static void log_item(const struct app *a, const struct item *it)
     snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
     if (it->out_kind == ITEM_DEAD) {
         snprintf(f_code, sizeof(f_code), "ERROR_CODE=%s", it->dead_code);
-        const char *fields[] = {f_code, f_topic, f_part, f_off,
-                                it->submission_id[0] ? f_sid : NULL, NULL};
+        const char *fields[] = {f_code, f_topic, f_part, f_off, it->submission_id[0] ? f_sid : NULL,
+                                NULL};
         log_fields(level, fields, "dead letter %s at %s[%d]@%lld: %s", it->dead_code,
                    a->boot->topic_submissions, it->partition, (long long)it->offset,
                    it->dead_message);
@@ -515,8 +515,7 @@ int app_run(struct config *cfg, const char *log_target, const char *log_level)
         outbox_poll(a.outbox, 0);
         mark_published(&a, 0);
         set_pause(&a, PAUSE_OUTBOX, outbox_waiting(a.outbox) > 0);
-        if (ensure_pg(&a) && consumer_service(a.consumer) == 0 && a.batch.n == 0 &&
-            !a.paused) {
+        if (ensure_pg(&a) && consumer_service(a.consumer) == 0 && a.batch.n == 0 && !a.paused) {
             fill_batch(&a, 100);
             flush_batch(&a);
             continue;

@@ -12,7 +12,6 @@ extern volatile sig_atomic_t app_reload_requested;
 
 /* Runs ossd with cfg (owned by the caller, kept for the whole run) until a
  * stop is requested. Returns the process exit code. */
-int app_run(struct config *cfg, const char *log_target_override,
-            const char *log_level_override);
+int app_run(struct config *cfg, const char *log_target_override, const char *log_level_override);
 
 #endif

@@ -11,13 +11,13 @@
 
 /* One message to produce: a decision event or a dead letter. Owns its copies. */
 struct outmsg {
-    int64_t id;       /* outbox row id */
+    int64_t id; /* outbox row id */
     char *topic;
-    char *key;        /* NULL: no key */
+    char *key; /* NULL: no key */
     size_t key_len;
     char *value;
     size_t value_len;
-    json_t *headers;  /* [[name, value], ...] */
+    json_t *headers; /* [[name, value], ...] */
 };
 
 struct batch {

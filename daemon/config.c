@@ -25,9 +25,13 @@ struct key_def {
 };
 
 #define STR(sec, name, field, def, doc)                                                            \
-    {sec, name, KEY_STR, offsetof(struct config, field), def, 0, 0, doc}
+    {                                                                                              \
+        sec, name, KEY_STR, offsetof(struct config, field), def, 0, 0, doc                         \
+    }
 #define INT(sec, name, field, def, lo, hi, doc)                                                    \
-    {sec, name, KEY_INT, offsetof(struct config, field), def, lo, hi, doc}
+    {                                                                                              \
+        sec, name, KEY_INT, offsetof(struct config, field), def, lo, hi, doc                       \
+    }
 
 static const struct key_def keys[] = {
     STR("ossd", "source", source, "urn:ossd", "CloudEvents source attribute of decision events"),
@@ -38,8 +42,6 @@ static const struct key_def keys[] = {
     STR("ossd", "log_level", log_level, "info", "error, warning, info or debug"),
     STR("ossd", "log_target", log_target, "auto",
         "journal, stderr or auto (journal when JOURNAL_STREAM is set)"),
-    STR("ossd", "metrics_listen", metrics_listen, "",
-        "host:port of the Prometheus endpoint (loopback); empty = off"),
     INT("ossd", "batch_max", batch_max, "2000", 1, 100000,
         "most messages in one batch (one PostgreSQL transaction)"),
     INT("ossd", "batch_ms", batch_ms, "20", 1, 60000,

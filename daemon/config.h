@@ -24,12 +24,11 @@ struct config {
     char *path;
 
     /* [ossd] */
-    char *source;       /* CloudEvents source */
-    char *schema_base;  /* prefix of the dataschema URIs */
-    char *datadir;      /* submission.v1.json, sql/, events/ */
+    char *source;      /* CloudEvents source */
+    char *schema_base; /* prefix of the dataschema URIs */
+    char *datadir;     /* submission.v1.json, sql/, events/ */
     char *log_level;
     char *log_target;
-    char *metrics_listen; /* host:port, "" = off */
     int batch_max;
     int batch_ms;
     int stats_interval_s;

@@ -32,7 +32,7 @@ static void set_assigned(struct consumer *c, const rd_kafka_topic_partition_list
 static int assign_stored(struct consumer *c, rd_kafka_topic_partition_list_t *parts)
 {
     int64_t dflt = strcmp(c->cfg->start_offset, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                                : RD_KAFKA_OFFSET_BEGINNING;
+                                                               : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t err = 0;
 
@@ -77,8 +77,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         log_info("assigned %d partition(s) of %s", parts->cnt,
                  parts->cnt ? parts->elems[0].topic : "-");
         if (assign_stored(c, parts) != 0) {
-            log_warn("stored offsets unavailable; %d partition(s) wait for PostgreSQL",
-                     parts->cnt);
+            log_warn("stored offsets unavailable; %d partition(s) wait for PostgreSQL", parts->cnt);
             if (!c->pending)
                 c->pending = rd_kafka_topic_partition_list_new(parts->cnt);
             for (int i = 0; i < parts->cnt; i++)
@@ -213,8 +212,7 @@ void consumer_commit(struct consumer *c, const struct batch *b)
         rd_kafka_topic_partition_t *p =
             rd_kafka_topic_partition_list_find(offs, c->cfg->topic_submissions, it->partition);
         if (!p)
-            p = rd_kafka_topic_partition_list_add(offs, c->cfg->topic_submissions,
-                                                  it->partition);
+            p = rd_kafka_topic_partition_list_add(offs, c->cfg->topic_submissions, it->partition);
         if (it->offset + 1 > p->offset)
             p->offset = it->offset + 1;
     }
@@ -242,8 +240,8 @@ long long consumer_lag(struct consumer *c)
     }
     for (int i = 0; i < pos->cnt; i++) {
         int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(c->rk, pos->elems[i].topic, pos->elems[i].partition,
-                                           &lo, &hi) != 0 ||
+        if (rd_kafka_get_watermark_offsets(c->rk, pos->elems[i].topic, pos->elems[i].partition, &lo,
+                                           &hi) != 0 ||
             hi < 0)
             continue;
         if (pos->elems[i].offset >= 0 && hi > pos->elems[i].offset)

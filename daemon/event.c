@@ -40,9 +40,9 @@ static json_t *issued_data(const struct item *it, const char *decided)
     copy_contact(app, a, "email", 320);
     for (size_t i = 0; i < it->n_act; i++) {
         const struct item_activity *x = &it->act[i];
-        json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kbli", x->kbli,
-                                              "title", x->title ? x->title : "", "risk", x->risk,
-                                              "permit", x->permit ? x->permit : "", "status",
+        json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kbli", x->kbli, "title",
+                                              x->title ? x->title : "", "risk", x->risk, "permit",
+                                              x->permit ? x->permit : "", "status",
                                               x->status ? x->status : ""));
     }
     return json_pack("{s:s, s:s, s:b, s:o, s:s, s:b, s:s, s:s, s:o, s:s}", "submission_id",
@@ -77,10 +77,10 @@ void event_build(const struct event_ctx *ec, const struct item *it, int64_t deci
     snprintf(schema, sizeof(schema), "%s/events/%s.v1.json", ec->schema_base,
              it->out_rejected ? "rejected" : "issued");
     data = it->out_rejected ? rejected_data(it, decided) : issued_data(it, decided);
-    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0",
-                   "id", it->event_id, "source", ec->source, "type", it->event_type, "subject",
-                   pkey, "time", decided, "datacontenttype", "application/json", "dataschema",
-                   schema, "partitionkey", pkey, "data", data);
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0", "id",
+                   it->event_id, "source", ec->source, "type", it->event_type, "subject", pkey,
+                   "time", decided, "datacontenttype", "application/json", "dataschema", schema,
+                   "partitionkey", pkey, "data", data);
     char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
     buf_puts(out, s);
     free(s);

@@ -44,11 +44,10 @@ void gate_check(struct item *it, const char *value, size_t len)
     }
     /* Duplicate keys are refused (two readers could see two documents), and
      * so is \u0000 (PostgreSQL text cannot hold it). */
-    doc = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!doc) {
         char msg[200];
-        snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position,
-                 jerr.text);
+        snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position, jerr.text);
         dead(it, "PARSE_ERROR", msg);
         return;
     }
@@ -69,8 +68,7 @@ void gate_check(struct item *it, const char *value, size_t len)
     v = json_object_get(doc, "schema");
     if (!json_is_string(v) || strcmp(json_string_value(v), "oss.submission.v1") != 0) {
         json_decref(doc);
-        dead(it, "UNSUPPORTED_SCHEMA",
-             v ? "schema is not oss.submission.v1" : "schema is missing");
+        dead(it, "UNSUPPORTED_SCHEMA", v ? "schema is not oss.submission.v1" : "schema is missing");
         return;
     }
     it->kind = ITEM_DECIDE;

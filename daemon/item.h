@@ -36,15 +36,15 @@ struct item {
     json_t *doc; /* owned; NULL for gate failures */
 
     /* Pipeline results. */
-    int retry;    /* a handler asked for a retry */
-    int rejected; /* at least one reason */
+    int retry;       /* a handler asked for a retry */
+    int rejected;    /* at least one reason */
     json_t *reasons; /* owned array of {code, path, message}, NULL when none */
     char scale[3];
     int umk;
     char authority[6];
     size_t n_act;
     struct item_activity act[OSSD_MAX_ACTIVITIES];
-    int has_actor;     /* actor_key is set (the store looks it up) */
+    int has_actor;      /* actor_key is set (the store looks it up) */
     char actor_key[24]; /* "nik:<16>" or "npwp:<16>" */
     char district[9];   /* NN.NN.NN of the business location */
 

@@ -78,7 +78,8 @@ typedef void (*jsonschema_error_fn)(void *arg, const char *path, const char *key
  * violations found, 0 when doc is valid. cb (may be NULL) is called for each.
  * With max_errors > 0 validation stops at the max_errors-th violation and
  * returns max_errors (so max_errors = 1 is the cheapest validity test);
- * 0 means no limit. Returns (size_t)-1 only if memory runs out.
+ * 0 means no limit. Returns (size_t)-1 when js or doc is NULL or memory runs
+ * out (treat it as "not validated", e.g. retry later).
  * Thread-safe: any number of threads may validate with one compiled schema at
  * the same time.
  */

@@ -1,4 +1,5 @@
-/* jsonschema_format.c: the "format" assertions (RFC 3339 dates, email, hosts, IPs, URIs, pointers). */
+/* jsonschema_format.c: the "format" assertions (RFC 3339 dates, email, hosts, IPs, URIs, pointers).
+ */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>

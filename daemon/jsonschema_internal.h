@@ -125,7 +125,7 @@ struct js_node {
     size_t max_length, min_length;
     struct js_regex pattern;
 
-    const struct js_node *items; /* one schema for every item */
+    const struct js_node *items;  /* one schema for every item */
     const struct js_node **tuple; /* or one per position (JS_K_ITEMS_TUPLE) */
     size_t ntuple;
     const struct js_node *additional_items;
@@ -160,6 +160,40 @@ struct jsonschema {
     pcre2_code **codes;     /* every compiled pattern, to free */
     size_t ncodes, capcodes;
 };
+
+/* ---- compilation (jsonschema.c, jsonschema_keywords.c) ---- */
+
+struct js_memo;
+struct js_resource;
+
+/* State of one jsonschema_new() call. */
+struct js_cctx {
+    struct jsonschema *js;
+    struct js_memo *memo; /* open addressing, keyed by schema JSON identity */
+    size_t memo_cap, memo_len;
+    struct js_resource *res;
+    size_t nres, capres;
+    char *err;
+    size_t errlen;
+    bool failed;
+    int depth;
+    char loc[256]; /* "#" + JSON Pointer (or the $ref) of the schema being compiled */
+    size_t loclen;
+};
+
+/* Zeroed memory that lives as long as js; NULL on OOM. */
+void *js_arena_alloc(struct jsonschema *js, size_t n);
+char *js_arena_strndup(struct jsonschema *js, const char *s, size_t n);
+/* Records the first compile error, prefixed with the schema location. */
+__attribute__((format(printf, 2, 3))) void js_cfail(struct js_cctx *c, const char *fmt, ...);
+void js_oom(struct js_cctx *c);
+/* Appends "/token" to the location for messages; returns the length to restore. */
+size_t js_loc_push(struct js_cctx *c, const char *tok, size_t len);
+size_t js_loc_push_index(struct js_cctx *c, size_t i);
+/* The node for schema s (memoized by identity: cycles through $ref are fine); NULL on error. */
+struct js_node *js_compile(struct js_cctx *c, json_t *s, const char *base);
+/* Fills n from the keywords of object schema s, whose base URI is base. 0 or -1. */
+int js_compile_object(struct js_cctx *c, json_t *s, const char *base, struct js_node *n);
 
 /* jsonschema_regex.c: ECMA-262 pattern -> PCRE2 code (JIT-compiled when possible). */
 pcre2_code *js_regex_compile(const char *src, size_t len, char *err, size_t errlen);

@@ -339,11 +339,12 @@ static void v_string(struct vctx *c, const struct js_node *n, const json_t *v,
     size_t len = json_string_length(v);
 
     /* len (bytes) bounds the code point count from above: count only when it matters */
-    if ((n->flags & JS_K_MAX_LENGTH) && len > n->max_length &&
-        utf8_count(s, len) > n->max_length)
-        report(c, at, "maxLength", "must be at most %zu characters long", n->max_length);
+    if ((n->flags & JS_K_MAX_LENGTH) && len > n->max_length && utf8_count(s, len) > n->max_length)
+        report(c, at, "maxLength", "must be at most %zu character%s long", n->max_length,
+               n->max_length == 1 ? "" : "s");
     if ((n->flags & JS_K_MIN_LENGTH) && utf8_count(s, len) < n->min_length)
-        report(c, at, "minLength", "must be at least %zu characters long", n->min_length);
+        report(c, at, "minLength", "must be at least %zu character%s long", n->min_length,
+               n->min_length == 1 ? "" : "s");
     if (HALT(c))
         return;
     if (n->pattern.code && regex_search(c, &n->pattern, s, len) != 1)
@@ -352,8 +353,107 @@ static void v_string(struct vctx *c, const struct js_node *n, const json_t *v,
         report(c, at, "format", "must be a valid %s", js_format_describe(n->format));
 }
 
-static void v_array(struct vctx *c, const struct js_node *n, const json_t *v,
-                    const struct pseg *at)
+/* A hash consistent with js_json_equal (1 and 1.0 hash alike, member order does not matter). */
+static uint64_t json_hash(const json_t *v, int depth)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *k;
+    size_t klen;
+    json_t *x;
+
+    if (depth > 4 * JSONSCHEMA_MAX_DEPTH)
+        return 0;
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+    case JSON_REAL: {
+        double d = json_number_value(v);
+        uint64_t bits;
+        if (json_is_integer(v))
+            return (uint64_t)json_integer_value(v) * 0x9E3779B97F4A7C15ull;
+        if (is_integral(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+            return (uint64_t)(json_int_t)d * 0x9E3779B97F4A7C15ull;
+        memcpy(&bits, &d, sizeof(bits));
+        return bits * 0x9E3779B97F4A7C15ull + 7;
+    }
+    case JSON_STRING: {
+        const unsigned char *p = (const unsigned char *)json_string_value(v);
+        for (size_t i = 0; i < json_string_length(v); i++)
+            h = (h ^ p[i]) * 1099511628211ull;
+        return h;
+    }
+    case JSON_ARRAY:
+        for (size_t i = 0; i < json_array_size(v); i++)
+            h = h * 31 + json_hash(json_array_get(v, i), depth + 1);
+        return h + 11;
+    case JSON_OBJECT: {
+        uint64_t sum = 13;
+        json_object_keylen_foreach((json_t *)v, k, klen, x)
+        {
+            uint64_t kh = 1469598103934665603ull;
+            for (size_t i = 0; i < klen; i++)
+                kh = (kh ^ (unsigned char)k[i]) * 1099511628211ull;
+            sum += kh * 0x9E3779B97F4A7C15ull ^ json_hash(x, depth + 1);
+        }
+        return sum;
+    }
+    default:
+        return (uint64_t)json_typeof(v) + 17;
+    }
+}
+
+struct hashed {
+    uint64_t h;
+    size_t i;
+};
+
+static int hashed_cmp(const void *a, const void *b)
+{
+    const struct hashed *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return x->i < y->i ? -1 : (x->i > y->i);
+}
+
+/* uniqueItems in O(n log n): 1 with dup[] = {earlier, later} indices, 0 none, -1 OOM. */
+static int find_duplicate(const json_t *v, size_t dup[2])
+{
+    size_t size = json_array_size(v), i, j;
+    struct hashed *hs;
+    int found = 0;
+
+    if (size <= 16) { /* small arrays: pairwise is cheaper than sorting */
+        for (i = 1; i < size; i++)
+            for (j = 0; j < i; j++)
+                if (js_json_equal(json_array_get(v, j), json_array_get(v, i), 0)) {
+                    dup[0] = j;
+                    dup[1] = i;
+                    return 1;
+                }
+        return 0;
+    }
+    hs = malloc(size * sizeof(*hs));
+    if (!hs)
+        return -1;
+    for (i = 0; i < size; i++) {
+        hs[i].h = json_hash(json_array_get(v, i), 0);
+        hs[i].i = i;
+    }
+    qsort(hs, size, sizeof(*hs), hashed_cmp);
+    for (i = 0; i < size; i++) {
+        for (j = i + 1; j < size && hs[j].h == hs[i].h; j++) {
+            if (js_json_equal(json_array_get(v, hs[i].i), json_array_get(v, hs[j].i), 0) &&
+                (!found || hs[j].i < dup[1] || (hs[j].i == dup[1] && hs[i].i < dup[0]))) {
+                dup[0] = hs[i].i;
+                dup[1] = hs[j].i;
+                found = 1;
+            }
+        }
+    }
+    free(hs);
+    return found;
+}
+
+static void v_array(struct vctx *c, const struct js_node *n, const json_t *v, const struct pseg *at)
 {
     size_t size = json_array_size(v), i;
     struct pseg seg = {.up = at};
@@ -363,17 +463,14 @@ static void v_array(struct vctx *c, const struct js_node *n, const json_t *v,
     if ((n->flags & JS_K_MIN_ITEMS) && size < n->min_items)
         report(c, at, "minItems", "must have at least %zu items", n->min_items);
     if (n->flags & JS_K_UNIQUE_ITEMS) {
-        for (i = 1; i < size && !HALT(c); i++) {
-            for (size_t j = 0; j < i; j++) {
-                if (js_json_equal(json_array_get(v, j), json_array_get(v, i), 0)) {
-                    report(c, at, "uniqueItems",
-                           "must not contain duplicate items (items %zu and %zu are equal)", j,
-                           i);
-                    i = size;
-                    break;
-                }
-            }
-        }
+        size_t dup[2];
+        int r = find_duplicate(v, dup);
+        if (r < 0)
+            c->oom = true;
+        else if (r > 0)
+            report(c, at, "uniqueItems",
+                   "must not contain duplicate items (items %zu and %zu are equal)", dup[0],
+                   dup[1]);
     }
     for (i = 0; i < size && !HALT(c); i++) {
         const struct js_node *item = n->items;
@@ -411,8 +508,7 @@ static int prop_cmp(const void *key, const void *elem)
     return memcmp(k->s, p->key, k->len);
 }
 
-static void v_props(struct vctx *c, const struct js_node *n, const json_t *v,
-                    const struct pseg *at)
+static void v_props(struct vctx *c, const struct js_node *n, const json_t *v, const struct pseg *at)
 {
     struct pseg seg = {.up = at};
     const char *k;
@@ -534,8 +630,8 @@ static void report_none(struct vctx *c, const struct js_node *const *list, size_
 
     for (size_t i = 0; i < count && len < sizeof(msg); i++) {
         check(c, list[i], v, at, why, sizeof(why));
-        len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s[%zu] %s", i ? "; " : ": ",
-                                i + 1, why);
+        len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s[%zu] %s", i ? "; " : ": ", i + 1,
+                                why);
     }
     report(c, at, kw, "%s", msg);
 }

@@ -8,7 +8,7 @@
 
 /* Defaults that keep memory bounded and delivery safe; all overridable. */
 static const char *const consumer_defaults[][2] = {
-    {"enable.auto.commit", "false"},     /* offsets live in PostgreSQL */
+    {"enable.auto.commit", "false"}, /* offsets live in PostgreSQL */
     {"enable.auto.offset.store", "false"},
     {"auto.offset.reset", "earliest"},
     {"enable.partition.eof", "false"},
@@ -31,35 +31,57 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     const char *fields[] = {f, NULL};
     (void)rk;
     snprintf(f, sizeof(f), "KAFKA_FACILITY=%s", fac);
-    log_fields(level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARNING : LOG_LVL_DEBUG, fields,
-               "kafka: %s", buf);
+    log_fields(level <= 3   ? LOG_LVL_ERROR
+               : level <= 4 ? LOG_LVL_WARNING
+                            : LOG_LVL_DEBUG,
+               fields, "kafka: %s", buf);
 }
 
 /* Properties of one role only: from the shared [kafka] section they are
  * given to that role alone, so librdkafka does not warn about them. */
 static const char *const consumer_only[] = {
-    "group.id",          "group.instance.id",
-    "enable.auto.commit", "auto.commit.interval.ms",
-    "auto.offset.reset", "enable.auto.offset.store",
-    "enable.partition.eof", "queued.max.messages.kbytes",
-    "queued.min.messages", "fetch.max.bytes",
-    "max.partition.fetch.bytes", "fetch.wait.max.ms",
-    "fetch.min.bytes",   "allow.auto.create.topics",
-    "session.timeout.ms", "heartbeat.interval.ms",
-    "max.poll.interval.ms", "partition.assignment.strategy",
-    "isolation.level",   "check.crcs",
+    "group.id",
+    "group.instance.id",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+    "enable.auto.offset.store",
+    "enable.partition.eof",
+    "queued.max.messages.kbytes",
+    "queued.min.messages",
+    "fetch.max.bytes",
+    "max.partition.fetch.bytes",
+    "fetch.wait.max.ms",
+    "fetch.min.bytes",
+    "allow.auto.create.topics",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "partition.assignment.strategy",
+    "isolation.level",
+    "check.crcs",
 };
 static const char *const producer_only[] = {
-    "enable.idempotence", "acks",
-    "request.required.acks", "linger.ms",
-    "queue.buffering.max.ms", "message.timeout.ms",
-    "delivery.timeout.ms", "queue.buffering.max.kbytes",
-    "queue.buffering.max.messages", "batch.num.messages",
-    "batch.size",         "compression.type",
-    "compression.codec",  "compression.level",
-    "message.send.max.retries", "retries",
-    "retry.backoff.ms",   "partitioner",
-    "transactional.id",   "max.in.flight",
+    "enable.idempotence",
+    "acks",
+    "request.required.acks",
+    "linger.ms",
+    "queue.buffering.max.ms",
+    "message.timeout.ms",
+    "delivery.timeout.ms",
+    "queue.buffering.max.kbytes",
+    "queue.buffering.max.messages",
+    "batch.num.messages",
+    "batch.size",
+    "compression.type",
+    "compression.codec",
+    "compression.level",
+    "message.send.max.retries",
+    "retries",
+    "retry.backoff.ms",
+    "partitioner",
+    "transactional.id",
+    "max.in.flight",
     "max.in.flight.requests.per.connection",
 };
 
@@ -71,8 +93,8 @@ static int listed(const char *const *list, size_t n, const char *key)
     return 0;
 }
 
-static int apply(rd_kafka_conf_t *conf, const struct config *cfg, const char *secname,
-                 int consumer, char *err, size_t errlen)
+static int apply(rd_kafka_conf_t *conf, const struct config *cfg, const char *secname, int consumer,
+                 char *err, size_t errlen)
 {
     const struct config_section *sec = config_section(cfg, secname);
     int shared = strcmp(secname, "kafka") == 0;
@@ -93,8 +115,7 @@ static int apply(rd_kafka_conf_t *conf, const struct config *cfg, const char *se
     return 0;
 }
 
-rd_kafka_conf_t *kafkaconf_new(const struct config *cfg, const char *role, char *err,
-                               size_t errlen)
+rd_kafka_conf_t *kafkaconf_new(const struct config *cfg, const char *role, char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[256], secname[64];

@@ -83,11 +83,10 @@ static int produce_one(struct outbox *ob, struct outmsg *m)
         if (k && v)
             rd_kafka_header_add(hdrs, k, -1, v, -1);
     }
-    err = rd_kafka_producev(ob->rk, RD_KAFKA_V_TOPIC(m->topic),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(m->key, m->key_len),
-                            RD_KAFKA_V_VALUE(m->value, m->value_len), RD_KAFKA_V_HEADERS(hdrs),
-                            RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->id), RD_KAFKA_V_END);
+    err = rd_kafka_producev(
+        ob->rk, RD_KAFKA_V_TOPIC(m->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->value, m->value_len),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->id), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ob->in_flight++;
         return 0;

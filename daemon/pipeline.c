@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,21 @@ static const char *str_at(const json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* An integer-valued JSON number as long long; reals beyond the range (the
+ * schema accepts 1e300 as an integer) saturate, which keeps their meaning
+ * for the thresholds ("more than 10 billion"). */
+static long long number_ll(const json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    double d = json_real_value(v);
+    if (d >= 9.2e18)
+        return LLONG_MAX;
+    if (d <= -9.2e18)
+        return LLONG_MIN;
+    return (long long)d;
+}
+
 void submission_from_json(const json_t *doc, struct ossd_submission *s)
 {
     const json_t *a = json_object_get(doc, "applicant");
@@ -227,19 +243,14 @@ void submission_from_json(const json_t *doc, struct ossd_submission *s)
     s->business.name = str_at(b, "name");
     if ((v = json_object_get(b, "capital_idr")) && json_is_number(v)) {
         s->business.has_capital = 1;
-        s->business.capital_idr = (long long)json_number_value(v);
-        if (json_is_integer(v))
-            s->business.capital_idr = json_integer_value(v);
+        s->business.capital_idr = number_ll(v);
     }
     if ((v = json_object_get(b, "annual_sales_idr")) && json_is_number(v)) {
         s->business.has_sales = 1;
-        s->business.annual_sales_idr = (long long)json_number_value(v);
-        if (json_is_integer(v))
-            s->business.annual_sales_idr = json_integer_value(v);
+        s->business.annual_sales_idr = number_ll(v);
     }
     if ((v = json_object_get(b, "workers")) && json_is_number(v))
-        s->business.workers = json_is_integer(v) ? json_integer_value(v)
-                                                 : (long long)json_number_value(v);
+        s->business.workers = number_ll(v);
     s->business.region_code = str_at(loc, "region_code");
     s->business.street = str_at(loc, "street");
     for (size_t i = 0; i < json_array_size(acts) && i < OSSD_MAX_ACTIVITIES; i++) {
@@ -314,9 +325,8 @@ void reasons_sort(json_t *reasons)
     qsort(v, n, sizeof(*v), reason_cmp);
     json_array_clear(reasons);
     for (size_t i = 0; i < n; i++) {
-        const json_t *prev = json_array_size(reasons)
-                                 ? json_array_get(reasons, json_array_size(reasons) - 1)
-                                 : NULL;
+        const json_t *prev =
+            json_array_size(reasons) ? json_array_get(reasons, json_array_size(reasons) - 1) : NULL;
         if (prev && strcmp(str_at(prev, "code"), str_at(v[i], "code")) == 0 &&
             strcmp(str_at(prev, "path"), str_at(v[i], "path")) == 0) {
             json_decref(v[i]);
@@ -331,9 +341,8 @@ static void add_reason(struct item *it, const char *code, const char *path, cons
 {
     if (!it->reasons)
         it->reasons = json_array();
-    json_array_append_new(it->reasons,
-                          json_pack("{s:s, s:s, s:s}", "code", code, "path", path, "message",
-                                    message));
+    json_array_append_new(
+        it->reasons, json_pack("{s:s, s:s, s:s}", "code", code, "path", path, "message", message));
 }
 
 /* ---- running ---------------------------------------------------------- */
@@ -354,8 +363,7 @@ struct log_opaque {
     const struct item *it;
 };
 
-static void handler_log(const struct ossd_ctx *ctx, enum ossd_log_level level, const char *fmt,
-                        ...)
+static void handler_log(const struct ossd_ctx *ctx, enum ossd_log_level level, const char *fmt, ...)
 {
     const struct log_opaque *lo = ctx->opaque;
     char msg[1024], f_handler[96], f_sid[96];
@@ -397,7 +405,12 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     struct ossd_decision *d;
     struct schema_cb_ctx scb = {it};
 
-    if (jsonschema_validate(p->schema, it->doc, OSSD_MAX_REASONS, on_schema_error, &scb) > 0) {
+    size_t nerr = jsonschema_validate(p->schema, it->doc, OSSD_MAX_REASONS, on_schema_error, &scb);
+    if (nerr == (size_t)-1) { /* out of memory: transient */
+        it->retry = 1;
+        return;
+    }
+    if (nerr > 0) {
         it->rejected = 1;
         reasons_sort(it->reasons);
         return;

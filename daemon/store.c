@@ -153,7 +153,8 @@ int store_check_schema(struct store *st, char *err, size_t errlen)
                  PQresultErrorMessage(r));
         err[strcspn(err, "\n")] = '\0';
     } else if (atoi(PQgetvalue(r, 0, 0)) < STORE_SCHEMA_VERSION) {
-        snprintf(err, errlen, "database schema is at version %s, ossd needs %d: run `ossd --migrate`",
+        snprintf(err, errlen,
+                 "database schema is at version %s, ossd needs %d: run `ossd --migrate`",
                  PQgetvalue(r, 0, 0), STORE_SCHEMA_VERSION);
     } else {
         rc = 0;
@@ -273,8 +274,8 @@ out:
 
 /* ---- offsets ---------------------------------------------------------- */
 
-int store_load_offsets(struct store *st, const char *group,
-                       rd_kafka_topic_partition_list_t *parts, int64_t dflt)
+int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_partition_list_t *parts,
+                       int64_t dflt)
 {
     struct buf pl = {0};
     PGresult *r;
@@ -325,8 +326,8 @@ int store_mark_published(struct store *st, const int64_t *ids, size_t n)
     buf_putc(&b, '}');
     const char *params[1] = {b.data};
     r = PQexecParams(st->conn,
-                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1,
-                     NULL, params, NULL, NULL, 0);
+                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1, NULL,
+                     params, NULL, NULL, 0);
     rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
         log_warn("marking %zu outbox rows published failed: %s", n, PQresultErrorMessage(r));

@@ -43,8 +43,8 @@ char *store_conninfo(const struct config *cfg, char *err, size_t errlen);
 
 /* Fills the offset of each partition in parts (topic from the list) with the
  * next offset stored for group; partitions with none get `dflt`. 0 or -1. */
-int store_load_offsets(struct store *st, const char *group,
-                       rd_kafka_topic_partition_list_t *parts, int64_t dflt) MUST_CHECK;
+int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_partition_list_t *parts,
+                       int64_t dflt) MUST_CHECK;
 
 /* Writes the decisions, dead letters, outbox rows and next offsets of the
  * batch in ONE transaction. Items must have been through gate and pipeline.

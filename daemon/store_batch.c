@@ -1,4 +1,5 @@
-/* store_batch: the one PostgreSQL transaction per batch: dedupe, NIB, activities, outbox, offsets. */
+/* store_batch: the one PostgreSQL transaction per batch: dedupe, NIB, activities, outbox, offsets.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,8 +307,8 @@ static void decide_in_order(struct attempt *a, struct item *it, const char *topi
                 continue;
             snprintf(path, sizeof(path), "/business/activities/%zu/kbli", i);
             snprintf(msg, sizeof(msg),
-                     "KBLI %s is already registered under this NIB at district %s",
-                     it->act[i].kbli, it->district);
+                     "KBLI %s is already registered under this NIB at district %s", it->act[i].kbli,
+                     it->district);
             add_reason(it, "ACTIVITY_DUPLICATE", path, msg);
             dup = 1;
         }
@@ -342,8 +343,8 @@ static void decide_in_order(struct attempt *a, struct item *it, const char *topi
 static void write_submission(struct attempt *a, const struct item *it, const char *topic,
                              int64_t decided_ms)
 {
-    const char *channel = it->schema_ok ? json_string_value(json_object_get(it->doc, "channel"))
-                                        : NULL;
+    const char *channel =
+        it->schema_ok ? json_string_value(json_object_get(it->doc, "channel")) : NULL;
     struct buf *s = &a->subs;
 
     copy_str(s, it->submission_id, '\t');

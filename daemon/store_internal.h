@@ -18,7 +18,7 @@ int pg_copy(PGconn *conn, const char *copy_sql, const struct buf *data, char *er
 /* COPY text-format field writers: each appends one field and its separator
  * (sep = '\t' or '\n'). */
 void copy_text(struct buf *b, const char *s, size_t len, char sep);
-void copy_str(struct buf *b, const char *s, char sep); /* NULL -> \N */
+void copy_str(struct buf *b, const char *s, char sep);               /* NULL -> \N */
 void copy_bytea(struct buf *b, const void *p, size_t len, char sep); /* NULL p -> \N */
 void copy_int(struct buf *b, long long v, char sep);
 void copy_ts_ms(struct buf *b, int64_t ms, char sep); /* 0 -> \N */

@@ -54,8 +54,8 @@ struct ossd_submission {
     int submitted_year, submitted_month, submitted_day;
     const char *channel; /* "online", "counter", "outreach" */
     struct {
-        const char *type;       /* "01" badan usaha, "02" perseorangan */
-        const char *nik;        /* 16 digits */
+        const char *type; /* "01" badan usaha, "02" perseorangan */
+        const char *nik;  /* 16 digits */
         const char *name;
         const char *birth_date; /* YYYY-MM-DD */
         const char *gender;     /* "F" or "M" */
@@ -105,8 +105,8 @@ struct ossd_decision {
     struct ossd_reason reasons[OSSD_MAX_REASONS];
 
     /* Enrichment, meaningful when no reason was found. */
-    char scale[3]; /* "01".."04", "" until set */
-    int umk;       /* scale 01 or 02 */
+    char scale[3];     /* "01".."04", "" until set */
+    int umk;           /* scale 01 or 02 */
     char authority[6]; /* NN.NN of the business location */
     size_t n_activities;
     struct ossd_activity_out activities[OSSD_MAX_ACTIVITIES];
@@ -114,7 +114,8 @@ struct ossd_decision {
 
 /* Region lookups answered by ossd_refdata.region(). */
 enum ossd_region_status {
-    OSSD_REGION_UNKNOWN = 0, /* the district (or the village of a district with villages) is not known */
+    OSSD_REGION_UNKNOWN =
+        0, /* the district (or the village of a district with villages) is not known */
     OSSD_REGION_KNOWN = 1,
 };
 

@@ -144,8 +144,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "migrate") == 0) {
         char sqldir[1024];
         snprintf(sqldir, sizeof(sqldir), "%s/sql",
-                 cfg ? cfg->datadir : (getenv("OSSD_DATADIR") ? getenv("OSSD_DATADIR")
-                                                              : OSSD_DATADIR));
+                 cfg ? cfg->datadir
+                     : (getenv("OSSD_DATADIR") ? getenv("OSSD_DATADIR") : OSSD_DATADIR));
         rc = store_migrate(pg, sqldir, err, sizeof(err)) == 0 ? 0 : 2;
         if (rc)
             fprintf(stderr, "ossctl: migrate: %s\n", err);

@@ -123,12 +123,13 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
         return 2;
     }
     const char *params[1] = {argv[1]};
-    PGresult *r = PQexecParams(conn,
-                               "SELECT id, error_code, error_message, submission_id, src_topic, "
-                               "src_partition, src_offset, failed_at, replayed_at, "
-                               "encode(msg_key, 'escape'), "
-                               "encode(msg_value, 'escape') FROM dead_letters WHERE id = $1::bigint",
-                               1, NULL, params, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(conn,
+                     "SELECT id, error_code, error_message, submission_id, src_topic, "
+                     "src_partition, src_offset, failed_at, replayed_at, "
+                     "encode(msg_key, 'escape'), "
+                     "encode(msg_value, 'escape') FROM dead_letters WHERE id = $1::bigint",
+                     1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
         PQclear(r);
@@ -139,9 +140,9 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
         PQclear(r);
         return 1;
     }
-    static const char *const names[] = {"id",        "code",      "message",     "submission_id",
-                                        "topic",     "partition", "offset",      "failed_at",
-                                        "replayed_at", "key",     "value"};
+    static const char *const names[] = {"id",          "code",      "message", "submission_id",
+                                        "topic",       "partition", "offset",  "failed_at",
+                                        "replayed_at", "key",       "value"};
     for (int c = 0; c < 11; c++)
         printf("%-14s %s\n", names[c], PQgetisnull(r, 0, c) ? "-" : PQgetvalue(r, 0, c));
     PQclear(r);
@@ -233,12 +234,12 @@ static int dlq_replay(PGconn *conn, int argc, char **argv, const struct config *
         char idtxt[32];
         snprintf(idtxt, sizeof(idtxt), "%lld", id);
         rd_kafka_header_add(h, "ossd.replay.dead_letter_id", -1, idtxt, -1);
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1),
-                           (size_t)PQgetlength(r, i, 1)),
-            RD_KAFKA_V_VALUE(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_KEY(PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1),
+                                             (size_t)PQgetlength(r, i, 1)),
+                              RD_KAFKA_V_VALUE(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)),
+                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (e) {
             rd_kafka_headers_destroy(h);
             fprintf(stderr, "ossctl: replay of %lld failed: %s\n", id, rd_kafka_err2str(e));

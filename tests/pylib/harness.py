@@ -133,6 +133,9 @@ url = {pg_url}
 bootstrap.servers = {bootstrap}
 group.id = {group}
 topic.metadata.refresh.interval.ms = 1000
+; a killed member is noticed in seconds, not 45 s
+session.timeout.ms = 6000
+heartbeat.interval.ms = 500
 {extra_kafka}
 [pipeline]
 handlers = {handlers}

@@ -1,4 +1,5 @@
-/* test_jsonschema.c: unit tests of daemon/jsonschema: the draft-07 suite, paths, messages, ossd's schemas. */
+/* test_jsonschema.c: unit tests of daemon/jsonschema: the draft-07 suite, paths, messages, ossd's
+ * schemas. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,8 +129,8 @@ static void set_at(json_t *doc, const char *pointer, json_t *value)
             }
             return;
         }
-        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok))
-                                 : json_object_get(cur, tok);
+        cur =
+            json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
         assert_non_null(cur);
         tok = next;
     }
@@ -161,25 +162,8 @@ static void note_skip(struct tally *t, const char *what, int cases)
              cases, what);
 }
 
-static void collect_ids(json_t *v, json_t *ids)
-{
-    const char *k;
-    json_t *x;
-    size_t i;
-    if (json_is_object(v)) {
-        json_object_foreach(v, k, x)
-        {
-            if (strcmp(k, "$id") == 0 && json_is_string(x))
-                json_array_append(ids, x);
-            collect_ids(x, ids);
-        }
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x) collect_ids(x, ids);
-    }
-}
-
-/* Does the schema $ref an absolute http(s) URI whose document it does not itself declare? */
-static bool remote_ref(json_t *v, json_t *ids)
+/* Does the schema $ref the draft-07 metaschema, which only the network has? */
+static bool remote_ref(json_t *v)
 {
     const char *k;
     json_t *x;
@@ -188,26 +172,13 @@ static bool remote_ref(json_t *v, json_t *ids)
         json_object_foreach(v, k, x)
         {
             if (strcmp(k, "$ref") == 0 && json_is_string(x) &&
-                (strncmp(json_string_value(x), "http://", 7) == 0 ||
-                 strncmp(json_string_value(x), "https://", 8) == 0)) {
-                const char *ref = json_string_value(x), *hash = strchr(ref, '#');
-                size_t len = hash ? (size_t)(hash - ref) : strlen(ref);
-                bool declared = false;
-                json_t *id;
-                json_array_foreach(ids, i, id)
-                {
-                    const char *s = json_string_value(id);
-                    size_t sl = strcspn(s, "#");
-                    declared |= sl == len && strncmp(s, ref, len) == 0;
-                }
-                if (!declared)
-                    return true;
-            }
-            if (remote_ref(x, ids))
+                strncmp(json_string_value(x), "http://json-schema.org/", 23) == 0)
+                return true;
+            if (remote_ref(x))
                 return true;
         }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x) if (remote_ref(x, ids)) return true;
+        json_array_foreach(v, i, x) if (remote_ref(x)) return true;
     }
     return false;
 }
@@ -215,20 +186,18 @@ static bool remote_ref(json_t *v, json_t *ids)
 static void run_group(const char *rel, json_t *group, struct tally *t)
 {
     json_t *schema = json_object_get(group, "schema"), *tests = json_object_get(group, "tests");
-    json_t *ids = json_array(), *tc;
+    json_t *tc;
     const char *gdesc = json_string_value(json_object_get(group, "description"));
     struct jsonschema *js;
     char err[512], what[512];
     size_t i;
 
-    collect_ids(schema, ids);
-    if (remote_ref(schema, ids)) {
-        snprintf(what, sizeof(what), "%s / \"%s\" (remote $ref)", rel, gdesc);
+    if (remote_ref(schema)) {
+        snprintf(what, sizeof(what), "%.200s / \"%.200s\" ($ref to the metaschema on the network)",
+                 rel, gdesc);
         note_skip(t, what, (int)json_array_size(tests));
-        json_decref(ids);
         return;
     }
-    json_decref(ids);
     js = jsonschema_new(schema, err, sizeof(err));
     json_array_foreach(tests, i, tc)
     {
@@ -251,14 +220,24 @@ static void run_group(const char *rel, json_t *group, struct tally *t)
             print_message("FAIL %s / %s / %s: expected %s, got %s%s%s\n", rel, gdesc,
                           json_string_value(json_object_get(tc, "description")),
                           expect ? "valid" : "invalid",
-                          !js ? "compile error: " : (n == (size_t)-1 ? "inconsistent count" :
-                                                     got             ? "valid"
-                                                                     : "invalid"),
+                          !js ? "compile error: "
+                              : (n == (size_t)-1 ? "inconsistent count"
+                                 : got           ? "valid"
+                                                 : "invalid"),
                           !js ? err : "", "");
         }
     }
     jsonschema_free(js);
 }
+
+/* Whole files not run, and why. */
+static const struct {
+    const char *file, *why;
+} skipped_files[] = {
+    {"refRemote.json", "remote references are not fetched"},
+    {"optional/content.json", "contentMediaType/contentEncoding are annotations"},
+    {"optional/format/idn-hostname.json", "idn-hostname is an annotation: no IDNA2008 tables"},
+};
 
 static void run_file(const char *dir, const char *rel, struct tally *t)
 {
@@ -278,14 +257,12 @@ static void run_file(const char *dir, const char *rel, struct tally *t)
         t->failed++;
         return;
     }
-    if (strcmp(rel, "refRemote.json") == 0 || strcmp(rel, "optional/format/idn-hostname.json") == 0 ||
-        strcmp(rel, "optional/content.json") == 0) {
+    for (size_t k = 0; k < sizeof(skipped_files) / sizeof(skipped_files[0]); k++) {
         int cases = 0;
+        if (strcmp(rel, skipped_files[k].file) != 0)
+            continue;
         json_array_foreach(groups, i, g) cases += (int)json_array_size(json_object_get(g, "tests"));
-        snprintf(what, sizeof(what), "%s (%s)", rel,
-                 rel[0] == 'r' ? "remote references are not fetched"
-                 : rel[9] == 'f' ? "idn-hostname is an annotation: no IDNA2008 tables"
-                                 : "contentMediaType/contentEncoding are annotations");
+        snprintf(what, sizeof(what), "%.200s (%s)", rel, skipped_files[k].why);
         note_skip(t, what, cases);
         json_decref(groups);
         return;
@@ -364,23 +341,28 @@ static void test_paths(void **state)
         {"{\"type\":\"object\"}", "5", 1, {"|type"}},
         {"{\"properties\":{\"a/b\":{\"type\":\"string\"}}}", "{\"a/b\":1}", 1, {"/a~1b|type"}},
         {"{\"properties\":{\"m~n\":{\"type\":\"string\"}}}", "{\"m~n\":1}", 1, {"/m~0n|type"}},
-        {"{\"properties\":{\"~/~\":{\"type\":\"string\"}}}", "{\"~/~\":1}", 1,
-         {"/~0~1~0|type"}},
+        {"{\"properties\":{\"~/~\":{\"type\":\"string\"}}}", "{\"~/~\":1}", 1, {"/~0~1~0|type"}},
         {"{\"properties\":{\"applicant\":{\"required\":[\"nik\",\"name\"]}}}",
          "{\"applicant\":{\"name\":\"x\"}}",
          1,
          {"/applicant/nik|required"}},
         {"{\"items\":{\"type\":\"integer\"}}", "[1,\"x\",2,\"y\"]", 2, {"/1|type", "/3|type"}},
         {"{\"items\":{\"items\":{\"minimum\":0}}}", "[[0],[1,-1]]", 1, {"/1/1|minimum"}},
-        {"{\"additionalProperties\":false,\"properties\":{\"a\":{}}}", "{\"a\":1,\"x~/\":2}", 1,
+        {"{\"additionalProperties\":false,\"properties\":{\"a\":{}}}",
+         "{\"a\":1,\"x~/\":2}",
+         1,
          {"/x~0~1|additionalProperties"}},
         {"{\"dependencies\":{\"a\":[\"b\",\"c\"]}}", "{\"a\":1,\"c\":2}", 1, {"/b|dependencies"}},
-        {"{\"items\":[{}],\"additionalItems\":false}", "[1,2,3]", 2,
+        {"{\"items\":[{}],\"additionalItems\":false}",
+         "[1,2,3]",
+         2,
          {"/1|additionalItems", "/2|additionalItems"}},
         {"{\"anyOf\":[{\"required\":[\"a\"]},{\"required\":[\"b\"]}]}", "{}", 1, {"|anyOf"}},
         {"{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":0}]}", "1", 1, {"|oneOf"}},
         {"{\"not\":{\"type\":\"string\"}}", "\"x\"", 1, {"|not"}},
-        {"{\"propertyNames\":{\"maxLength\":3}}", "{\"abcd\":1,\"ab\":2}", 1,
+        {"{\"propertyNames\":{\"maxLength\":3}}",
+         "{\"abcd\":1,\"ab\":2}",
+         1,
          {"/abcd|propertyNames"}},
         {"{\"definitions\":{\"d\":{\"type\":\"string\"}},"
          "\"properties\":{\"x\":{\"$ref\":\"#/definitions/d\"}}}",
@@ -398,14 +380,19 @@ static void test_paths(void **state)
          "{}",
          1,
          {"/c|required"}},
-        {"{\"type\":\"object\",\"required\":[\"a\",\"b\",\"c\"]}", "{}", 3,
+        {"{\"type\":\"object\",\"required\":[\"a\",\"b\",\"c\"]}",
+         "{}",
+         3,
          {"/a|required", "/b|required", "/c|required"}},
         {"{\"contains\":{\"const\":1}}", "[2,3]", 1, {"|contains"}},
         {"{\"uniqueItems\":true}", "[1,{\"a\":[1]},{\"a\":[1.0]}]", 1, {"|uniqueItems"}},
-        {"{\"patternProperties\":{\"^x-\":{\"type\":\"integer\"}}}", "{\"x-a\":\"s\",\"y\":\"s\"}",
+        {"{\"patternProperties\":{\"^x-\":{\"type\":\"integer\"}}}",
+         "{\"x-a\":\"s\",\"y\":\"s\"}",
          1,
          {"/x-a|type"}},
-        {"{\"allOf\":[{\"minLength\":2},{\"pattern\":\"^[0-9]+$\"}]}", "\"a\"", 2,
+        {"{\"allOf\":[{\"minLength\":2},{\"pattern\":\"^[0-9]+$\"}]}",
+         "\"a\"",
+         2,
          {"|minLength", "|pattern"}},
     };
     (void)state;
@@ -514,8 +501,7 @@ static void test_submission_schema(void **state)
         {"/applicant/address/street", "\"\"", 1, "/applicant/address/street", "minLength"},
         {"/applicant/address/region_code", "\"33.74.1\"", 1, "/applicant/address/region_code",
          "pattern"},
-        {"/applicant/address/region_code", NULL, 1, "/applicant/address/region_code",
-         "required"},
+        {"/applicant/address/region_code", NULL, 1, "/applicant/address/region_code", "required"},
         {"/business/capital_idr", NULL, 1, "/business", "anyOf"},
         {"/business/capital_idr", "-1", 1, "/business/capital_idr", "minimum"},
         {"/business/capital_idr", "1.5", 1, "/business/capital_idr", "type"},
@@ -524,8 +510,7 @@ static void test_submission_schema(void **state)
         {"/business/workers", NULL, 1, "/business/workers", "required"},
         {"/business/location/street", NULL, 1, "/business/location/street", "required"},
         {"/business/activities", "[]", 1, "/business/activities", "minItems"},
-        {"/business/activities/1/kbli", "\"5610\"", 1, "/business/activities/1/kbli",
-         "pattern"},
+        {"/business/activities/1/kbli", "\"5610\"", 1, "/business/activities/1/kbli", "pattern"},
         {"/business/activities/0/kbli", NULL, 1, "/business/activities/0/kbli", "required"},
         {"/business", "[]", 1, "/business", "type"},
     };
@@ -635,8 +620,8 @@ static void test_messages_never_echo_values(void **state)
         assert_true(es.e[i].message[0] != '\0');
         for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
             if (strstr(es.e[i].message, secrets[k]))
-                fail_msg("message of '%s' %s echoes the value: %s", es.e[i].path,
-                         es.e[i].keyword, es.e[i].message);
+                fail_msg("message of '%s' %s echoes the value: %s", es.e[i].path, es.e[i].keyword,
+                         es.e[i].message);
     }
     /* the message names the rule */
     memset(&es, 0, sizeof(es));
@@ -775,6 +760,13 @@ static void test_formats(void **state)
         {"date-time", "1998-12-31T15:59:60-08:00", true},
         {"date-time", "1998-12-31T22:59:60Z", false},
         {"date-time", "2023-02-29T10:00:00Z", false},
+        {"date-time", "1963-06-19T08:30:06.28123+01:00Z", false},
+        {"date-time", "1963-06-1\xe0\xa7\xaaT00:00:00Z", false},
+        {"date-time", "1985-04-12T23:20:50Z\n", false},
+        {"date-time", "1985-04-12T23:20Z", false},
+        {"date-time", "+11963-06-19T08:30:06Z", false},
+        {"date-time", "0400-02-29T00:00:00Z", true},
+        {"date-time", "2100-02-29T00:00:00Z", false},
         {"time", "08:30:06.283185Z", true},
         {"time", "08:30:06", false},
         {"email", "siti.rahayu@example.co.id", true},
@@ -863,6 +855,14 @@ static void test_numbers(void **state)
         {"{\"enum\":[0]}", "false", false},
         {"{\"uniqueItems\":true}", "[1,1.0]", false},
         {"{\"uniqueItems\":true}", "[1,true]", true},
+        {"{\"uniqueItems\":true}",
+         "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,{\"a\":1,\"b\":[2]},\"x\",null]", true},
+        {"{\"uniqueItems\":true}",
+         "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,{\"a\":1,\"b\":[2]},\"x\","
+         "{\"b\":[2.0],\"a\":1.0}]",
+         false},
+        {"{\"uniqueItems\":true}", "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,5.0]",
+         false},
         {"{\"multipleOf\":0.01}", "0.07", true},
         {"{\"multipleOf\":0.01}", "0.075", false},
         {"{\"multipleOf\":3}", "9223372036854775806", true},
@@ -901,8 +901,8 @@ static void test_regex_ecma(void **state)
         {"{\"pattern\":\"[[:alpha:]]\"}", "\"a\"", false},
         {"{\"pattern\":\"[[:alpha:]]\"}", "\":]\"", true},
         {"{\"pattern\":\"es\"}", "\"kesehatan\"", true},
-        {"{\"patternProperties\":{\"^\\\\p{Lu}\":{\"type\":\"integer\"}}}",
-         "{\"\\u00c9x\":\"s\"}", false},
+        {"{\"patternProperties\":{\"^\\\\p{Lu}\":{\"type\":\"integer\"}}}", "{\"\\u00c9x\":\"s\"}",
+         false},
     };
     static const char *const invalid[] = {
         "{\"pattern\":\"\\\\Z\"}",     "{\"pattern\":\"\\\\A\"}",
@@ -964,6 +964,37 @@ static void test_refs(void **state)
         {"{\"definitions\":{\"a b\":{\"type\":\"null\"},\"c/d\":{\"type\":\"null\"}},"
          "\"allOf\":[{\"$ref\":\"#/definitions/a%20b\"},{\"$ref\":\"#/definitions/c~1d\"}]}",
          "null", true},
+        /* $ref ignores a sibling $id: foo.json is resolved against the parent's base */
+        {"{\"$id\":\"http://localhost:1234/sibling_id/base/\",\"definitions\":{"
+         "\"base_foo\":{\"$id\":\"foo.json\",\"type\":\"number\"},\"foo\":{\"$id\":"
+         "\"http://localhost:1234/sibling_id/foo.json\",\"type\":\"string\"}},\"allOf\":[{"
+         "\"$id\":\"http://localhost:1234/sibling_id/\",\"$ref\":\"foo.json\"}]}",
+         "1", true},
+        /* an anchor given with an absolute URI */
+        {"{\"allOf\":[{\"$ref\":\"http://localhost:1234/bar#foo\"}],\"definitions\":{\"A\":{"
+         "\"$id\":\"http://localhost:1234/bar#foo\",\"type\":\"integer\"}}}",
+         "\"a\"", false},
+        /* $id resolved against the nearest parent $id, through "not" */
+        {"{\"$id\":\"http://example.com/a.json\",\"definitions\":{\"x\":{\"$id\":"
+         "\"http://example.com/b/c.json\",\"not\":{\"definitions\":{\"y\":{\"$id\":\"d.json\","
+         "\"type\":\"number\"}}}}},\"allOf\":[{\"$ref\":\"http://example.com/b/d.json\"}]}",
+         "\"a\"", false},
+        /* a URN with an r-component, an absolute-path reference, empty pointer tokens */
+        {"{\"$id\":\"urn:example:foo-bar-baz-qux?+CCResolve:cc=uk\",\"definitions\":{\"bar\":{"
+         "\"type\":\"string\"}},\"properties\":{\"foo\":{\"$ref\":\"#/definitions/bar\"}}}",
+         "{\"foo\":12}", false},
+        {"{\"$id\":\"http://example.com/ref/absref.json\",\"definitions\":{\"a\":{\"$id\":"
+         "\"http://example.com/ref/absref/foobar.json\",\"type\":\"number\"},\"b\":{\"$id\":"
+         "\"http://example.com/absref/foobar.json\",\"type\":\"string\"}},\"allOf\":[{\"$ref\":"
+         "\"/absref/foobar.json\"}]}",
+         "\"foo\"", true},
+        {"{\"definitions\":{\"\":{\"definitions\":{\"\":{\"type\":\"number\"}}}},\"allOf\":[{"
+         "\"$ref\":\"#/definitions//definitions/\"}]}",
+         "\"a\"", false},
+        /* a $ref inside enum is data, not a reference */
+        {"{\"definitions\":{\"s\":{\"type\":\"string\"}},\"enum\":[{\"$ref\":\"#/definitions/"
+         "s\"}]}",
+         "\"a string\"", false},
         /* a ref into a keyword this validator does not know still resolves */
         {"{\"x-lib\":{\"t\":{\"type\":\"string\"}},\"$ref\":\"#/x-lib/t\"}", "1", false},
     };
