@@ -11,11 +11,13 @@
 #include "event.h"
 #include "gate.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "refdata.h"
 #include "store.h"
+#include "writer.h"
 
 volatile sig_atomic_t app_stop_requested;
 volatile sig_atomic_t app_reload_requested;
@@ -27,30 +29,42 @@ struct counters {
     uint64_t issued, rejected, dead, skipped, batches, retries;
 };
 
+/*
+ * Two threads share the work: the main thread polls Kafka, runs the gate
+ * and the handler chain over batch N+1 and produces the events of batch N-1,
+ * while the writer thread commits batch N. The main thread has its own
+ * PostgreSQL connection (`ctl`) for stored offsets, outbox bookkeeping and
+ * reference data.
+ */
 struct app {
     const struct config *boot; /* Kafka, PostgreSQL and topics: fixed for the run */
     struct config *cfg;        /* current: pipeline, batching, logging */
     const char *log_target, *log_level;
-    struct store *store;
+    struct store *ctl;
+    struct writer *writer;
     struct refdata *refdata;
     struct pipeline *pipeline;
     struct outbox *outbox;
     struct consumer *consumer;
+    struct metrics *metrics; /* NULL: [ossd] metrics_listen is off */
     struct event_ctx ec;
-    struct batch batch;
-    int batch_gated; /* gate and pipeline ran over the batch in hand */
 
-    int pg_down;
+    struct batch *cur; /* being filled and decided; owned */
+    size_t cur_gated;  /* items of cur through gate and pipeline */
+    struct batch *spare;
+
     int paused; /* PAUSE_* reasons */
-    int64_t backoff_ms, next_try_ms;
+    int pg_down;
+    int64_t retry_at; /* a handler asked for a retry: not before this */
+    int64_t backoff_ms;
     char last_error[256];
 
     struct counters n;
     uint64_t decided_at_last_status;
-    int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune;
+    int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune, t_ctl;
 };
 
-/* ---- state changes, logged once each --------------------------------- */
+/* ---- state --------------------------------------------------------------- */
 
 static void set_pause(struct app *a, int reason, int on)
 {
@@ -61,44 +75,39 @@ static void set_pause(struct app *a, int reason, int on)
         consumer_pause(a->consumer, a->paused != 0);
 }
 
-static void pg_state(struct app *a, int down, const char *why)
-{
-    if (down == a->pg_down)
-        return;
-    a->pg_down = down;
-    if (down) {
-        snprintf(a->last_error, sizeof(a->last_error), "PostgreSQL: %.200s", why);
-        log_error("PostgreSQL unavailable, consumption paused, no offset advances: %s", why);
-    } else {
-        log_info("PostgreSQL available again, consumption resumed");
-        a->backoff_ms = 0;
-    }
-    set_pause(a, PAUSE_PG, down);
-}
-
-static void backoff(struct app *a)
-{
-    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 100;
-    if (a->backoff_ms > a->cfg->retry_backoff_max_ms)
-        a->backoff_ms = a->cfg->retry_backoff_max_ms;
-    a->next_try_ms = mono_ms() + a->backoff_ms;
-}
-
-static int ensure_pg(struct app *a)
+/* The main thread's connection, reconnected at most once a second. */
+static int ctl_ok(struct app *a)
 {
     char err[512];
 
-    if (store_connected(a->store))
+    if (store_connected(a->ctl))
         return 1;
-    if (mono_ms() < a->next_try_ms)
+    if (mono_ms() - a->t_ctl < 1000)
         return 0;
-    if (store_connect(a->store, err, sizeof(err)) != 0) {
-        pg_state(a, 1, err);
-        backoff(a);
+    a->t_ctl = mono_ms();
+    if (store_connect(a->ctl, err, sizeof(err)) != 0) {
+        log_debug("control connection to PostgreSQL: %s", err);
         return 0;
     }
-    pg_state(a, 0, NULL);
     return 1;
+}
+
+static struct batch *new_batch(struct app *a)
+{
+    struct batch *b = a->spare;
+    a->spare = NULL;
+    return b ? b : xcalloc(1, sizeof(*b));
+}
+
+static void recycle(struct app *a, struct batch *b)
+{
+    batch_clear(b);
+    if (!a->spare)
+        a->spare = b;
+    else {
+        batch_free(b);
+        free(b);
+    }
 }
 
 /* ---- per-message logging ----------------------------------------------- */
@@ -136,113 +145,127 @@ static void log_item(const struct app *a, const struct item *it)
                    it->n_act == 1 ? "y" : "ies");
 }
 
-/* ---- the batch ------------------------------------------------------------ */
+/* ---- batches ------------------------------------------------------------ */
 
-static void run_pipeline(struct app *a)
+/* Runs gate and pipeline over the items of cur not decided yet. Returns 0,
+ * or -1 when a handler asked for a retry (cur is then decided again later). */
+static int decide_cur(struct app *a)
 {
     const struct ossd_refdata *rd = refdata_api(a->refdata);
-
-    if (a->batch_gated)
-        return;
-    for (size_t i = 0; i < a->batch.n; i++) {
-        struct item *it = &a->batch.items[i];
-        gate_check(it, it->msg->payload, it->msg->len);
-        if (it->kind == ITEM_DECIDE)
-            pipeline_run(a->pipeline, rd, it);
-    }
-    a->batch_gated = 1;
-}
-
-/* Decides and stores the batch in hand. 1 when it was committed (or empty). */
-static int flush_batch(struct app *a)
-{
-    struct batch *b = &a->batch;
+    struct batch *b = a->cur;
     int retry = 0;
 
-    if (b->n == 0)
-        return 1;
-    if (!ensure_pg(a))
-        return 0;
-    run_pipeline(a);
-    for (size_t i = 0; i < b->n; i++)
-        retry |= b->items[i].retry;
-    if (retry) {
-        snprintf(a->last_error, sizeof(a->last_error), "a handler asked to retry");
-        log_warn("a handler reported a transient failure; the batch will be retried");
-        batch_reset_items(b);
-        a->batch_gated = 0;
-        a->n.retries++;
-        backoff(a);
-        return 0;
+    for (; a->cur_gated < b->n; a->cur_gated++) {
+        struct item *it = &b->items[a->cur_gated];
+        gate_check(it, it->msg->payload, it->msg->len);
+        if (it->kind == ITEM_DECIDE) {
+            pipeline_run(a->pipeline, rd, it);
+            retry |= it->retry;
+        }
     }
-    if (store_commit_batch(a->store, b, &a->ec) != STORE_OK) {
-        a->n.retries++;
-        if (!store_connected(a->store))
-            pg_state(a, 1, "connection lost");
-        snprintf(a->last_error, sizeof(a->last_error), "batch transaction failed");
-        backoff(a);
+    if (!retry)
         return 0;
+    snprintf(a->last_error, sizeof(a->last_error), "a handler asked to retry");
+    log_warn("a handler reported a transient failure; the batch will be decided again");
+    batch_reset_items(b);
+    a->cur_gated = 0;
+    a->n.retries++;
+    metrics_batch_retry(a->metrics);
+    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 100;
+    if (a->backoff_ms > a->cfg->retry_backoff_max_ms)
+        a->backoff_ms = a->cfg->retry_backoff_max_ms;
+    a->retry_at = mono_ms() + a->backoff_ms;
+    return -1;
+}
+
+/* A batch came back from the writer: publish its events, commit its offsets
+ * to Kafka (for lag tools), count it; or drop it when it was abandoned. */
+static void finish(struct app *a, struct batch *b, int committed, double commit_s)
+{
+    if (!committed) {
+        log_warn("%zu uncommitted message(s) dropped; they are consumed again from the stored "
+                 "offsets",
+                 b->n);
+        recycle(a, b);
+        return;
     }
-    a->backoff_ms = 0;
     a->n.batches++;
     a->n.issued += b->n_issued;
     a->n.rejected += b->n_rejected;
     a->n.dead += b->n_dead;
     a->n.skipped += b->n_skipped;
+    metrics_batch_committed(a->metrics, b, commit_s);
     for (size_t i = 0; i < b->n; i++)
         log_item(a, &b->items[i]);
     outbox_enqueue(a->outbox, b);
     consumer_commit(a->consumer, b);
-    batch_clear(b);
-    a->batch_gated = 0;
+    recycle(a, b);
+}
+
+static void collect(struct app *a)
+{
+    int committed;
+    double commit_s;
+    struct batch *b = writer_take(a->writer, &committed, &commit_s);
+    if (b)
+        finish(a, b, committed, commit_s);
+}
+
+/* Hands cur to the writer when it is decided and the writer is free. */
+static int submit_cur(struct app *a)
+{
+    if (a->cur->n == 0 || a->cur_gated < a->cur->n)
+        return 0;
+    if (writer_submit(a->writer, a->cur) != 0)
+        return 0;
+    a->cur = new_batch(a);
+    a->cur_gated = 0;
+    a->backoff_ms = 0;
     return 1;
+}
+
+/* Commits everything in hand, or gives it up after timeout_ms (partitions
+ * are being revoked, or ossd stops). Nothing uncommitted is published. */
+static void settle(struct app *a, int timeout_ms)
+{
+    writer_drain(a->writer, timeout_ms);
+    collect(a);
+    if (a->cur->n && !a->pg_down && decide_cur(a) == 0 && submit_cur(a)) {
+        writer_drain(a->writer, timeout_ms);
+        collect(a);
+    }
+    if (a->cur->n) {
+        log_warn("%zu uncommitted message(s) dropped; they are consumed again from the stored "
+                 "offsets",
+                 a->cur->n);
+        batch_clear(a->cur);
+        a->cur_gated = 0;
+    }
 }
 
 static void on_revoke(void *arg)
 {
-    struct app *a = arg;
-    if (a->batch.n == 0)
-        return;
-    if (!flush_batch(a)) {
-        log_warn("dropping %zu uncommitted message(s) of revoked partitions; their next owner "
-                 "consumes them from the stored offsets",
-                 a->batch.n);
-        batch_clear(&a->batch);
-        a->batch_gated = 0;
-    }
+    settle(arg, 10000);
 }
 
-/* Fills the batch: waits up to wait_ms for a first message, then batch_ms
- * for more, up to batch_max. */
-static void fill_batch(struct app *a, int wait_ms)
+/* Fills cur: waits up to wait_ms for a first message, then batch_ms for
+ * more, up to batch_max. */
+static void fill_cur(struct app *a, int wait_ms)
 {
     rd_kafka_message_t *m = consumer_poll(a->consumer, wait_ms);
     int64_t deadline;
 
     if (!m)
         return;
-    batch_add(&a->batch, m);
+    batch_add(a->cur, m);
     deadline = mono_ms() + a->cfg->batch_ms;
-    while (a->batch.n < (size_t)a->cfg->batch_max && !app_stop_requested) {
+    while (a->cur->n < (size_t)a->cfg->batch_max && !app_stop_requested) {
         int64_t left = deadline - mono_ms();
         m = consumer_poll(a->consumer, left > 0 ? (int)left : 0);
         if (!m)
             break;
-        batch_add(&a->batch, m);
+        batch_add(a->cur, m);
     }
-}
-
-/* Serves the consumer group while consumption is held back; a message that
- * was fetched before the pause joins the batch in hand. */
-static void keepalive_poll(struct app *a, int timeout_ms)
-{
-    rd_kafka_message_t *m = consumer_poll(a->consumer, timeout_ms);
-    if (!m)
-        return;
-    batch_add(&a->batch, m);
-    /* The batch in hand is decided again as a whole, newcomer included. */
-    batch_reset_items(&a->batch);
-    a->batch_gated = 0;
 }
 
 /* ---- outbox bookkeeping -------------------------------------------------- */
@@ -261,7 +284,7 @@ static void mark_published(struct app *a, int force)
         free(ids);
         return;
     }
-    if (!store_connected(a->store) || store_mark_published(a->store, ids, n) != 0)
+    if (!ctl_ok(a) || store_mark_published(a->ctl, ids, n, a->cfg->outbox_retention_s) != 0)
         outbox_return_acked(a->outbox, ids, n);
     else
         free(ids);
@@ -272,9 +295,9 @@ static void resend_unpublished(struct app *a, int64_t older_ms)
     struct batch tmp = {0};
     int n;
 
-    if (!store_connected(a->store) || outbox_waiting(a->outbox) > 0)
+    if (!ctl_ok(a) || outbox_waiting(a->outbox) > 0)
         return;
-    n = store_claim_unpublished(a->store, older_ms, 5000, &tmp);
+    n = store_claim_unpublished(a->ctl, older_ms, 5000, &tmp);
     if (n > 0) {
         log_info("re-sending %d unpublished outbox event(s)", n);
         outbox_enqueue(a->outbox, &tmp);
@@ -288,6 +311,7 @@ static void periodic(struct app *a)
 {
     int64_t now = mono_ms();
 
+    metrics_sample(a->metrics, a->consumer, a->outbox, a->ctl, !a->pg_down);
     if (a->wd_interval && now - a->t_watchdog >= a->wd_interval) {
         notify_watchdog();
         a->t_watchdog = now;
@@ -307,7 +331,7 @@ static void periodic(struct app *a)
     }
     if (a->cfg->stats_interval_s && now - a->t_stats >= a->cfg->stats_interval_s * 1000LL) {
         char f[8][64];
-        long backlog = store_outbox_backlog(a->store);
+        long backlog = ctl_ok(a) ? store_outbox_backlog(a->ctl) : -1;
         snprintf(f[0], 64, "STATS_ISSUED=%llu", (unsigned long long)a->n.issued);
         snprintf(f[1], 64, "STATS_REJECTED=%llu", (unsigned long long)a->n.rejected);
         snprintf(f[2], 64, "STATS_DEAD_LETTERS=%llu", (unsigned long long)a->n.dead);
@@ -315,7 +339,8 @@ static void periodic(struct app *a)
         snprintf(f[4], 64, "STATS_BATCHES=%llu", (unsigned long long)a->n.batches);
         snprintf(f[5], 64, "STATS_LAG=%lld", consumer_lag(a->consumer));
         snprintf(f[6], 64, "STATS_OUTBOX_BACKLOG=%ld", backlog);
-        snprintf(f[7], 64, "STATS_RETRIES=%llu", (unsigned long long)a->n.retries);
+        snprintf(f[7], 64, "STATS_RETRIES=%llu",
+                 (unsigned long long)(a->n.retries + writer_retries(a->writer)));
         const char *fields[] = {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], NULL};
         log_fields(LOG_LVL_INFO, fields,
                    "stats: %llu issued, %llu rejected, %llu dead letters, %llu duplicates",
@@ -327,9 +352,9 @@ static void periodic(struct app *a)
         resend_unpublished(a, a->cfg->outbox_resend_after_ms);
         a->t_resend = now;
     }
-    if (now - a->t_prune >= 60000) {
-        if (store_connected(a->store))
-            store_prune_outbox(a->store, a->cfg->outbox_retention_s);
+    if (a->cfg->outbox_retention_s > 0 && now - a->t_prune >= 60000) {
+        if (ctl_ok(a))
+            store_prune_outbox(a->ctl, a->cfg->outbox_retention_s);
         a->t_prune = now;
     }
 }
@@ -357,21 +382,23 @@ static void reload(struct app *a)
     p = pipeline_new(cfg, err, sizeof(err));
     if (!p)
         goto fail;
-    if (!store_connected(a->store)) {
+    if (!ctl_ok(a)) {
         snprintf(err, sizeof(err), "PostgreSQL is unavailable to load reference data");
         goto fail;
     }
-    rd = refdata_load_pg(store_conn(a->store), err, sizeof(err));
+    rd = refdata_load_pg(store_conn(a->ctl), err, sizeof(err));
     if (!rd)
         goto fail;
     if (log_setup(a->log_target ? a->log_target : cfg->log_target,
                   a->log_level ? a->log_level : cfg->log_level, err, sizeof(err)) != 0)
         goto fail;
-    /* Swap between two batches: the batch in hand was decided with the old chain. */
-    if (a->batch.n && !flush_batch(a)) {
-        batch_reset_items(&a->batch); /* decided again with the new chain */
-        a->batch_gated = 0;
-    }
+    /* Swap between two batches: the one in the writer still points into the
+     * old reference data, so it is committed first; the one being decided is
+     * decided again with the new chain. */
+    writer_drain(a->writer, 30000);
+    collect(a);
+    batch_reset_items(a->cur);
+    a->cur_gated = 0;
     pipeline_free(a->pipeline);
     refdata_free(a->refdata);
     if (a->cfg != a->boot)
@@ -395,45 +422,56 @@ fail:
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+static void wait_a_little(struct app *a, int64_t until)
+{
+    while (!app_stop_requested && mono_ms() < until) {
+        usleep(50000);
+        if (a->wd_interval && mono_ms() - a->t_watchdog >= a->wd_interval) {
+            notify_watchdog();
+            a->t_watchdog = mono_ms();
+        }
+    }
+}
+
 static int start(struct app *a)
 {
     char err[1024];
+    int64_t backoff = 0;
 
-    a->store = store_new(a->boot);
-    while (!app_stop_requested) {
-        if (store_connect(a->store, err, sizeof(err)) == 0)
-            break;
+    if (metrics_new(a->boot->metrics_listen, &a->metrics, err, sizeof(err)) != 0)
+        goto fail;
+    a->ctl = store_new(a->boot);
+    while (!app_stop_requested && store_connect(a->ctl, err, sizeof(err)) != 0) {
         if (!a->pg_down)
             log_error("PostgreSQL unavailable at start, retrying: %s", err);
         a->pg_down = 1;
         notify_status("waiting for PostgreSQL: %.200s", err);
-        backoff(a);
-        while (!app_stop_requested && mono_ms() < a->next_try_ms) {
-            usleep(50000);
-            if (a->wd_interval && mono_ms() - a->t_watchdog >= a->wd_interval) {
-                notify_watchdog();
-                a->t_watchdog = mono_ms();
-            }
-        }
+        backoff = backoff ? backoff * 2 : 100;
+        if (backoff > a->boot->retry_backoff_max_ms)
+            backoff = a->boot->retry_backoff_max_ms;
+        wait_a_little(a, mono_ms() + backoff);
     }
     if (app_stop_requested)
         return -1;
     if (a->pg_down)
         log_info("PostgreSQL available");
     a->pg_down = 0;
-    a->backoff_ms = 0;
-    if (store_check_schema(a->store, err, sizeof(err)) != 0)
+    if (store_check_schema(a->ctl, err, sizeof(err)) != 0)
         goto fail;
-    a->refdata = refdata_load_pg(store_conn(a->store), err, sizeof(err));
+    a->refdata = refdata_load_pg(store_conn(a->ctl), err, sizeof(err));
     if (!a->refdata)
         goto fail;
     a->pipeline = pipeline_new(a->cfg, err, sizeof(err));
     if (!a->pipeline)
         goto fail;
+    a->writer = writer_new(a->boot, &a->ec, err, sizeof(err));
+    if (!a->writer)
+        goto fail;
     a->outbox = outbox_new(a->boot, err, sizeof(err));
     if (!a->outbox)
         goto fail;
-    a->consumer = consumer_new(a->boot, a->store, on_revoke, a, err, sizeof(err));
+    a->cur = new_batch(a);
+    a->consumer = consumer_new(a->boot, a->ctl, on_revoke, a, err, sizeof(err));
     if (!a->consumer)
         goto fail;
     log_info("ossd %s started: group %s, topic %s, %zu handler(s), KBLI %s (%zu codes), "
@@ -453,18 +491,11 @@ fail:
 static void drain_and_stop(struct app *a)
 {
     notify_stopping();
-    log_info("stopping: finishing the batch in hand and flushing events");
-    if (a->batch.n && !flush_batch(a))
-        log_warn("the last batch (%zu messages) was not committed; it is consumed again at "
-                 "the next start",
-                 a->batch.n);
-    batch_clear(&a->batch);
-    if (a->outbox) {
-        outbox_flush(a->outbox, 10000);
-        mark_published(a, 1);
-    }
-    if (a->consumer)
-        consumer_close(a->consumer);
+    log_info("stopping: finishing the batches in hand and flushing events");
+    settle(a, 10000);
+    outbox_flush(a->outbox, 10000);
+    mark_published(a, 1);
+    consumer_close(a->consumer);
     a->consumer = NULL;
     outbox_free(a->outbox, 1000);
     a->outbox = NULL;
@@ -475,15 +506,78 @@ static void drain_and_stop(struct app *a)
 
 static void cleanup(struct app *a)
 {
-    batch_free(&a->batch);
     if (a->consumer)
         consumer_close(a->consumer);
+    writer_free(a->writer);
     outbox_free(a->outbox, 0);
+    if (a->cur) {
+        batch_free(a->cur);
+        free(a->cur);
+    }
+    if (a->spare) {
+        batch_free(a->spare);
+        free(a->spare);
+    }
     pipeline_free(a->pipeline);
     refdata_free(a->refdata);
-    store_free(a->store);
+    store_free(a->ctl);
+    metrics_free(a->metrics);
     if (a->cfg != a->boot)
         config_free(a->cfg);
+}
+
+/* One turn of the main loop. */
+static void turn(struct app *a)
+{
+    char err[256];
+    int down;
+
+    periodic(a);
+    outbox_poll(a->outbox, 0);
+    mark_published(a, 0);
+    collect(a);
+
+    down = writer_pg_down(a->writer, err, sizeof(err));
+    if (down != a->pg_down) {
+        a->pg_down = down;
+        if (down)
+            snprintf(a->last_error, sizeof(a->last_error), "PostgreSQL: %.200s", err);
+    }
+    set_pause(a, PAUSE_PG, down);
+    set_pause(a, PAUSE_OUTBOX, outbox_waiting(a->outbox) > 0);
+    if (ctl_ok(a))
+        consumer_service(a->consumer);
+
+    if (submit_cur(a))
+        return;
+    if (a->cur->n && a->cur_gated == a->cur->n) {
+        /* decided, the writer is busy: wait for it (backpressure) */
+        if (a->paused)
+            goto keepalive;
+        writer_wait(a->writer, 5);
+        return;
+    }
+    if (a->cur->n && mono_ms() < a->retry_at) {
+        usleep(10000);
+        goto keepalive;
+    }
+    if (a->paused) {
+    keepalive:
+        /* Consumption is held back: keep serving the group; a message that
+         * was fetched before the pause joins cur. */
+        {
+            rd_kafka_message_t *m = consumer_poll(a->consumer, a->paused ? 20 : 0);
+            if (m)
+                batch_add(a->cur, m);
+        }
+        if (a->cur->n > a->cur_gated && !a->pg_down && mono_ms() >= a->retry_at)
+            decide_cur(a);
+        return;
+    }
+    if (a->cur->n == 0)
+        fill_cur(a, writer_state(a->writer) == WRITER_IDLE ? 100 : 5);
+    if (a->cur->n > a->cur_gated)
+        decide_cur(a);
 }
 
 int app_run(struct config *cfg, const char *log_target, const char *log_level)
@@ -511,22 +605,7 @@ int app_run(struct config *cfg, const char *log_target, const char *log_level)
             app_reload_requested = 0;
             reload(&a);
         }
-        periodic(&a);
-        outbox_poll(a.outbox, 0);
-        mark_published(&a, 0);
-        set_pause(&a, PAUSE_OUTBOX, outbox_waiting(a.outbox) > 0);
-        if (ensure_pg(&a) && consumer_service(a.consumer) == 0 && a.batch.n == 0 && !a.paused) {
-            fill_batch(&a, 100);
-            flush_batch(&a);
-            continue;
-        }
-        /* Something holds consumption back (PostgreSQL, a batch waiting for
-         * its retry, the producer queue): keep serving the group. */
-        if (a.batch.n && mono_ms() >= a.next_try_ms) {
-            flush_batch(&a);
-            continue;
-        }
-        keepalive_poll(&a, 20);
+        turn(&a);
     }
     drain_and_stop(&a);
     cleanup(&a);

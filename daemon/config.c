@@ -50,12 +50,16 @@ static const struct key_def keys[] = {
         "seconds between stats log entries; 0 = off"),
     INT("ossd", "outbox_resend_after_ms", outbox_resend_after_ms, "30000", 100, 86400000,
         "an event not acknowledged by Kafka this long after it was sent is sent again"),
-    INT("ossd", "outbox_retention_s", outbox_retention_s, "3600", 0, 31536000,
-        "published outbox rows are deleted after this many seconds"),
+    INT("ossd", "outbox_retention_s", outbox_retention_s, "0", 0, 31536000,
+        "0: an outbox row is deleted when Kafka acknowledges it; else it is marked published "
+        "and deleted this many seconds later"),
     INT("ossd", "retry_backoff_max_ms", retry_backoff_max_ms, "5000", 10, 600000,
         "longest pause between retries while PostgreSQL is unavailable"),
     STR("ossd", "start_offset", start_offset, "earliest",
         "where to start a partition with no offset stored in PostgreSQL: earliest or latest"),
+    STR("ossd", "metrics_listen", metrics_listen, "",
+        "host:port of the Prometheus /metrics endpoint (a bare :port is 127.0.0.1); "
+        "empty = off; read at start only"),
     STR("topics", "submissions", topic_submissions, "oss.submissions.v1", "input topic"),
     STR("topics", "issuance", topic_issuance, "oss.issuance.v1", "decision events topic"),
     STR("topics", "dlq", topic_dlq, "oss.submissions.v1.dlq", "dead-letter topic"),

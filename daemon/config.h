@@ -35,7 +35,8 @@ struct config {
     int outbox_resend_after_ms;
     int outbox_retention_s;
     int retry_backoff_max_ms;
-    char *start_offset; /* "earliest" or "latest" for partitions never consumed */
+    char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
+    char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
 
     /* [topics] */
     char *topic_submissions;

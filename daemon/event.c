@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
+
 void event_identify(struct item *it)
 {
     char name[160];
@@ -16,54 +18,104 @@ void event_identify(struct item *it)
     uuid5_ossd(name, (size_t)n, it->event_id);
 }
 
-/* A contact field of the applicant when it is a string the schema could
- * accept in length (so a rejected event never carries a megabyte of junk). */
-static void copy_contact(json_t *dst, const json_t *applicant, const char *key, size_t maxlen)
+/* A contact field when it is a string the schema could accept in length
+ * (a rejected event never carries a megabyte of junk); NULL otherwise. */
+static char *contact(const json_t *applicant, const char *key, size_t maxlen)
 {
     const json_t *v = json_object_get(applicant, key);
     if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= maxlen)
-        json_object_set_new(dst, key, json_stringn(json_string_value(v), json_string_length(v)));
+        return xstrndup(json_string_value(v), json_string_length(v));
+    return NULL;
 }
 
-static json_t *issued_data(const struct item *it, const char *decided)
+void event_extract(struct item *it)
 {
     const json_t *a = json_object_get(it->doc, "applicant");
-    json_t *app = json_object(), *acts = json_array();
-    char masked[20];
-    const char *nik = json_string_value(json_object_get(a, "nik"));
+    const char *s;
 
-    json_object_set_new(app, "type", json_string(json_string_value(json_object_get(a, "type"))));
-    copy_contact(app, a, "name", 800);
-    mask_keep(nik ? nik : "", 4, masked, sizeof(masked));
-    json_object_set_new(app, "nik_masked", json_string(masked));
-    copy_contact(app, a, "phone", 64);
-    copy_contact(app, a, "email", 320);
+    if (!json_is_object(a))
+        return;
+    it->name = contact(a, "name", 800); /* 200 code points of up to 4 bytes */
+    it->phone = contact(a, "phone", 64);
+    it->email = contact(a, "email", 320);
+    if (!it->schema_ok)
+        return;
+    s = json_string_value(json_object_get(it->doc, "channel"));
+    snprintf(it->channel, sizeof(it->channel), "%s", s ? s : "");
+    s = json_string_value(json_object_get(a, "type"));
+    snprintf(it->app_type, sizeof(it->app_type), "%s", s ? s : "");
+    mask_keep(json_string_value(json_object_get(a, "nik")), 4, it->nik_masked,
+              sizeof(it->nik_masked));
+}
+
+static void field(struct buf *b, const char *key, const char *value)
+{
+    buf_putc(b, ',');
+    jsonw_key(b, key);
+    jsonw_str(b, value);
+}
+
+static void issued_data(struct buf *b, const struct item *it, const char *decided)
+{
+    buf_puts(b, "{\"submission_id\":");
+    jsonw_str(b, it->submission_id);
+    field(b, "nib", it->nib);
+    buf_puts(b, it->nib_new ? ",\"nib_new\":true" : ",\"nib_new\":false");
+    buf_puts(b, ",\"applicant\":{\"type\":");
+    jsonw_str(b, it->app_type);
+    if (it->name)
+        field(b, "name", it->name);
+    field(b, "nik_masked", it->nik_masked);
+    if (it->phone)
+        field(b, "phone", it->phone);
+    if (it->email)
+        field(b, "email", it->email);
+    buf_putc(b, '}');
+    field(b, "scale", it->scale);
+    buf_puts(b, it->umk ? ",\"umk\":true" : ",\"umk\":false");
+    field(b, "authority", it->authority);
+    field(b, "channel", it->channel);
+    buf_puts(b, ",\"activities\":[");
     for (size_t i = 0; i < it->n_act; i++) {
         const struct item_activity *x = &it->act[i];
-        json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kbli", x->kbli, "title",
-                                              x->title ? x->title : "", "risk", x->risk, "permit",
-                                              x->permit ? x->permit : "", "status",
-                                              x->status ? x->status : ""));
+        buf_puts(b, i ? ",{\"kbli\":" : "{\"kbli\":");
+        jsonw_str(b, x->kbli);
+        field(b, "title", x->title ? x->title : "");
+        field(b, "risk", x->risk);
+        field(b, "permit", x->permit ? x->permit : "");
+        field(b, "status", x->status ? x->status : "");
+        buf_putc(b, '}');
     }
-    return json_pack("{s:s, s:s, s:b, s:o, s:s, s:b, s:s, s:s, s:o, s:s}", "submission_id",
-                     it->submission_id, "nib", it->nib, "nib_new", it->nib_new, "applicant", app,
-                     "scale", it->scale, "umk", it->umk, "authority", it->authority, "channel",
-                     json_string_value(json_object_get(it->doc, "channel")), "activities", acts,
-                     "decided_at", decided);
+    buf_putc(b, ']');
+    field(b, "decided_at", decided);
+    buf_putc(b, '}');
 }
 
-static json_t *rejected_data(const struct item *it, const char *decided)
+static void rejected_data(struct buf *b, const struct item *it, const char *decided)
 {
-    const json_t *a = json_object_get(it->doc, "applicant");
-    json_t *app = json_object();
+    int first = 1;
 
-    if (json_is_object(a)) {
-        copy_contact(app, a, "name", 800);
-        copy_contact(app, a, "phone", 64);
-        copy_contact(app, a, "email", 320);
+    buf_puts(b, "{\"submission_id\":");
+    jsonw_str(b, it->submission_id);
+    buf_puts(b, ",\"applicant\":{");
+    if (it->name)
+        jsonw_kv(b, &first, "name", it->name);
+    if (it->phone)
+        jsonw_kv(b, &first, "phone", it->phone);
+    if (it->email)
+        jsonw_kv(b, &first, "email", it->email);
+    buf_puts(b, "},\"reasons\":[");
+    for (size_t i = 0; i < json_array_size(it->out_reasons); i++) {
+        const json_t *r = json_array_get(it->out_reasons, i);
+        buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
+        jsonw_str(b, json_string_value(json_object_get(r, "code")));
+        field(b, "path", json_string_value(json_object_get(r, "path")));
+        field(b, "message", json_string_value(json_object_get(r, "message")));
+        buf_putc(b, '}');
     }
-    return json_pack("{s:s, s:o, s:O, s:s}", "submission_id", it->submission_id, "applicant", app,
-                     "reasons", it->out_reasons, "decided_at", decided);
+    buf_putc(b, ']');
+    field(b, "decided_at", decided);
+    buf_putc(b, '}');
 }
 
 void event_build(const struct event_ctx *ec, const struct item *it, int64_t decided_ms,
@@ -71,19 +123,24 @@ void event_build(const struct event_ctx *ec, const struct item *it, int64_t deci
 {
     char decided[32], schema[512];
     const char *pkey = it->out_rejected ? it->submission_id : it->nib;
-    json_t *data, *ev;
 
     format_rfc3339_ms(decided_ms, decided);
+    buf_puts(out, "{\"specversion\":\"1.0\",\"id\":");
+    jsonw_str(out, it->event_id);
+    field(out, "source", ec->source);
+    field(out, "type", it->event_type);
+    field(out, "subject", pkey);
+    field(out, "time", decided);
+    field(out, "datacontenttype", "application/json");
     snprintf(schema, sizeof(schema), "%s/events/%s.v1.json", ec->schema_base,
              it->out_rejected ? "rejected" : "issued");
-    data = it->out_rejected ? rejected_data(it, decided) : issued_data(it, decided);
-    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0", "id",
-                   it->event_id, "source", ec->source, "type", it->event_type, "subject", pkey,
-                   "time", decided, "datacontenttype", "application/json", "dataschema", schema,
-                   "partitionkey", pkey, "data", data);
-    char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    buf_puts(out, s);
-    free(s);
-    json_decref(ev);
+    field(out, "dataschema", schema);
+    field(out, "partitionkey", pkey);
+    buf_puts(out, ",\"data\":");
+    if (it->out_rejected)
+        rejected_data(out, it, decided);
+    else
+        issued_data(out, it, decided);
+    buf_putc(out, '}');
     buf_puts(key, pkey);
 }

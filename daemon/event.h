@@ -20,6 +20,10 @@ struct event_ctx {
  * the same submission and type always give the same id). */
 void event_identify(struct item *it);
 
+/* Copies what the events need out of it->doc (contact fields, channel,
+ * applicant type, masked NIK) so the document can be freed. */
+void event_extract(struct item *it);
+
 /* Appends the CloudEvent of a decided item to out, and its partition key
  * (NIB for issued, submission_id for rejected) to key. */
 void event_build(const struct event_ctx *ec, const struct item *it, int64_t decided_ms,

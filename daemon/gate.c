@@ -46,8 +46,15 @@ void gate_check(struct item *it, const char *value, size_t len)
      * so is \u0000 (PostgreSQL text cannot hold it). */
     doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!doc) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position, jerr.text);
+        char msg[200], what[JSON_ERROR_TEXT_LENGTH];
+        /* jansson quotes the input ("... near '\"3374...'"): that could be a
+         * NIK or a phone number, so only the rule broken is kept. */
+        snprintf(what, sizeof(what), "%s", jerr.text);
+        what[strcspn(what, "'\"")] = '\0';
+        char *near = strstr(what, " near");
+        if (near)
+            *near = '\0';
+        snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position, what);
         dead(it, "PARSE_ERROR", msg);
         return;
     }

@@ -48,6 +48,13 @@ struct item {
     char actor_key[24]; /* "nik:<16>" or "npwp:<16>" */
     char district[9];   /* NN.NN.NN of the business location */
 
+    /* What the events need, copied out of the document, which is freed as
+     * soon as the pipeline has run (it is the bulk of a batch's memory). */
+    char channel[12];           /* "" when the schema failed */
+    char app_type[3];           /* applicant.type */
+    char nik_masked[17];        /* first 4 digits, then '*' */
+    char *name, *phone, *email; /* owned; NULL when absent or implausible */
+
     int schema_ok;        /* passed the JSON Schema */
     int64_t submitted_ms; /* submitted_at as epoch ms (when schema_ok) */
 

@@ -126,7 +126,8 @@ void outbox_enqueue(struct outbox *ob, struct batch *b)
         ob->cap_wait = ob->n_wait + b->n_out + 256;
         ob->wait = xrealloc(ob->wait, ob->cap_wait * sizeof(*ob->wait));
     }
-    memcpy(ob->wait + ob->n_wait, b->out, b->n_out * sizeof(*b->out));
+    if (b->n_out)
+        memcpy(ob->wait + ob->n_wait, b->out, b->n_out * sizeof(*b->out));
     ob->n_wait += b->n_out;
     b->n_out = 0; /* ownership moved */
     send_waiting(ob);

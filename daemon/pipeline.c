@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "event.h"
 #include "jsonschema.h"
 #include "log.h"
 
@@ -399,6 +400,14 @@ static void actor_of(struct item *it, const struct ossd_submission *s)
     }
 }
 
+/* Keeps what the store and the events need; the document goes. */
+static void release_doc(struct item *it)
+{
+    event_extract(it);
+    json_decref(it->doc);
+    it->doc = NULL;
+}
+
 void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struct item *it)
 {
     struct ossd_submission s;
@@ -413,6 +422,7 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     if (nerr > 0) {
         it->rejected = 1;
         reasons_sort(it->reasons);
+        release_doc(it);
         return;
     }
     it->schema_ok = 1;
@@ -457,4 +467,5 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         snprintf(it->district, sizeof(it->district), "%.8s", s.business.region_code);
     actor_of(it, &s);
     free(d);
+    release_doc(it);
 }

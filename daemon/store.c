@@ -312,27 +312,49 @@ int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_parti
 
 /* ---- outbox ----------------------------------------------------------- */
 
-int store_mark_published(struct store *st, const int64_t *ids, size_t n)
+static int cmp_id(const void *a, const void *b)
 {
-    struct buf b = {0};
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention_s)
+{
+    struct buf lo = {0}, hi = {0};
     PGresult *r;
+    size_t runs = 0;
     int rc;
 
     if (!store_connected(st))
         return -1;
-    buf_putc(&b, '{');
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
-    buf_putc(&b, '}');
-    const char *params[1] = {b.data};
+    /* Acknowledged ids come in long consecutive runs: send the runs. */
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && ids[j + 1] <= ids[j] + 1)
+            j++;
+        buf_printf(&lo, "%s%lld", runs ? "," : "{", (long long)ids[i]);
+        buf_printf(&hi, "%s%lld", runs ? "," : "{", (long long)ids[j]);
+        runs++;
+        i = j + 1;
+    }
+    buf_putc(&lo, '}');
+    buf_putc(&hi, '}');
+    const char *params[2] = {lo.data, hi.data};
     r = PQexecParams(st->conn,
-                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1, NULL,
-                     params, NULL, NULL, 0);
+                     retention_s > 0
+                         ? "UPDATE outbox o SET published_at = now() "
+                           "FROM unnest($1::bigint[], $2::bigint[]) AS r(lo, hi) "
+                           "WHERE o.id BETWEEN r.lo AND r.hi"
+                         : "DELETE FROM outbox o USING unnest($1::bigint[], $2::bigint[]) AS "
+                           "r(lo, hi) WHERE o.id BETWEEN r.lo AND r.hi",
+                     2, NULL, params, NULL, NULL, 0);
     rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
         log_warn("marking %zu outbox rows published failed: %s", n, PQresultErrorMessage(r));
     PQclear(r);
-    buf_free(&b);
+    buf_free(&lo);
+    buf_free(&hi);
     return rc;
 }
 
@@ -392,10 +414,9 @@ long store_prune_outbox(struct store *st, int retention_s)
         return -1;
     snprintf(ret, sizeof(ret), "%d", retention_s);
     const char *params[1] = {ret};
-    r = PQexecParams(st->conn,
-                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < "
-                     "now() - make_interval(secs => $1::int) LIMIT 50000)",
-                     1, NULL, params, NULL, NULL, 0);
+    r = PQexecParams(
+        st->conn, "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1::int)",
+        1, NULL, params, NULL, NULL, 0);
     n = PQresultStatus(r) == PGRES_COMMAND_OK ? atol(PQcmdTuples(r)) : -1;
     PQclear(r);
     return n;

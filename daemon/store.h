@@ -53,8 +53,10 @@ int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_parti
 enum store_result store_commit_batch(struct store *st, struct batch *b,
                                      const struct event_ctx *ec) MUST_CHECK;
 
-/* Marks outbox rows published. 0 or -1 (the caller keeps the ids and retries). */
-int store_mark_published(struct store *st, const int64_t *ids, size_t n) MUST_CHECK;
+/* Acknowledged outbox rows: deleted when retention_s is 0, else marked
+ * published (and pruned later). Sorts ids. 0 or -1 (the caller keeps the
+ * ids and retries). */
+int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention_s) MUST_CHECK;
 /* Claims up to limit rows unpublished and not attempted for older_ms and
  * appends them to b->out. Returns the number claimed or -1. */
 int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struct batch *b);

@@ -23,7 +23,7 @@ struct attempt {
     struct strmap seen;   /* submission_id -> sha[32] */
     struct strmap actors; /* actor_key -> struct actor */
     struct strmap acts;   /* "actor_id|district|kbli" -> (void *)1 */
-    struct buf subs, acts_copy, outbox, dead, scratch, key;
+    struct buf subs, acts_copy, actors_copy, outbox, dead, scratch, key;
     char err[1024];
 };
 
@@ -34,6 +34,7 @@ static void attempt_free(struct attempt *a)
     strmap_free(&a->acts, NULL);
     buf_free(&a->subs);
     buf_free(&a->acts_copy);
+    buf_free(&a->actors_copy);
     buf_free(&a->outbox);
     buf_free(&a->dead);
     buf_free(&a->scratch);
@@ -165,119 +166,117 @@ static int mark_recorded_dead(struct store *st, struct attempt *a, struct batch 
     return 0;
 }
 
-static int collect_actor_keys(struct batch *b, int only_new_issued, const struct strmap *known,
-                              const char ***out)
-{
-    struct strmap uniq = {0};
-    const char **keys = xmalloc((b->n + 1) * sizeof(*keys));
-    int n = 0;
-
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE || !it->has_actor)
-            continue;
-        if (only_new_issued && (it->out_rejected || strmap_get(known, it->actor_key)))
-            continue;
-        if (strmap_get(&uniq, it->actor_key))
-            continue;
-        strmap_put(&uniq, it->actor_key, (void *)1);
-        keys[n++] = it->actor_key;
-    }
-    strmap_free(&uniq, NULL);
-    *out = keys;
-    return n;
-}
-
-static void put_actor(struct attempt *a, PGresult *r, int row, int is_new)
+static void put_actor(struct attempt *a, const char *key, int64_t id, const char *nib, int is_new)
 {
     struct actor *ac = xcalloc(1, sizeof(*ac));
-    ac->id = atoll(PQgetvalue(r, row, 1));
-    snprintf(ac->nib, sizeof(ac->nib), "%s", PQgetvalue(r, row, 2));
+    ac->id = id;
+    snprintf(ac->nib, sizeof(ac->nib), "%s", nib);
     ac->is_new = is_new;
-    free(strmap_put(&a->actors, PQgetvalue(r, row, 0), ac));
+    free(strmap_put(&a->actors, key, ac));
 }
 
-/* Step 3: the business actors of the batch; new ones (with an issued
- * submission) get an NIB. A concurrent insert by another instance shows up as
- * a missing row: the attempt is retried and then finds the actor. */
-static int resolve_actors(struct store *st, struct attempt *a, struct batch *b, int *conflict)
+/* Records an actor's registered activities, from the array text form
+ * {"33.74.01|14120",...} (elements hold only digits, dots and '|'). */
+static void put_activities(struct attempt *a, int64_t actor_id, const char *arr)
 {
-    const char **keys;
-    int n = collect_actor_keys(b, 0, NULL, &keys);
-    PGresult *r;
+    char key[64];
+    const char *p = arr;
 
-    if (n > 0) {
-        buf_reset(&a->scratch);
-        pg_text_array(&a->scratch, keys, (size_t)n);
-        const char *params[1] = {a->scratch.data};
-        r = query(st, a,
-                  "SELECT actor_key, actor_id, nib FROM business_actors "
-                  "WHERE actor_key = ANY($1::text[])",
-                  1, params, 0);
-        if (!r) {
-            free(keys);
-            return -1;
-        }
-        for (int row = 0; row < PQntuples(r); row++)
-            put_actor(a, r, row, 0);
-        PQclear(r);
+    while (*p) {
+        while (*p == '{' || *p == ',' || *p == '"' || *p == '}')
+            p++;
+        size_t n = strcspn(p, ",}\"");
+        if (n == 0 || n > 20)
+            break;
+        snprintf(key, sizeof(key), "%lld|%.*s", (long long)actor_id, (int)n, p);
+        strmap_put(&a->acts, key, (void *)1);
+        p += n;
     }
-    free(keys);
-    n = collect_actor_keys(b, 1, &a->actors, &keys);
-    if (n > 0) {
-        buf_reset(&a->scratch);
-        pg_text_array(&a->scratch, keys, (size_t)n);
-        const char *params[1] = {a->scratch.data};
-        r = query(st, a,
-                  "INSERT INTO business_actors (actor_key, nib) "
-                  "SELECT k, '812' || lpad(nextval('nib_serial')::text, 10, '0') "
-                  "FROM unnest($1::text[]) AS t(k) ORDER BY k "
-                  "ON CONFLICT (actor_key) DO NOTHING RETURNING actor_key, actor_id, nib",
-                  1, params, 0);
-        if (!r) {
-            free(keys);
-            return -1;
-        }
-        for (int row = 0; row < PQntuples(r); row++)
-            put_actor(a, r, row, 1);
-        if (PQntuples(r) < n)
-            *conflict = 1;
-        PQclear(r);
-    }
-    free(keys);
-    return 0;
 }
 
-/* Step 4: the activities already registered under the batch's known actors. */
-static int load_activities(struct store *st, struct attempt *a)
+/* Step 3: the business actors of the batch, with the activities they hold. */
+static int load_actors(struct store *st, struct attempt *a, struct batch *b)
 {
-    struct buf ids = {0};
+    struct strmap uniq = {0};
+    const char **kv = xmalloc((b->n + 1) * sizeof(*kv));
     size_t n = 0;
     PGresult *r;
 
-    for (size_t i = 0; i < a->actors.cap; i++) {
-        const struct actor *ac = a->actors.slots[i].value;
-        if (!a->actors.slots[i].key || ac->is_new)
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->out_kind != ITEM_DECIDE || !it->has_actor || strmap_get(&uniq, it->actor_key))
             continue;
-        buf_printf(&ids, "%s%lld", n++ ? "," : "{", (long long)ac->id);
+        strmap_put(&uniq, it->actor_key, (void *)1);
+        kv[n++] = it->actor_key;
     }
-    if (n == 0)
+    strmap_free(&uniq, NULL);
+    if (n == 0) {
+        free(kv);
         return 0;
-    buf_putc(&ids, '}');
-    const char *params[1] = {ids.data};
+    }
+    buf_reset(&a->scratch);
+    pg_text_array(&a->scratch, kv, n);
+    free(kv);
+    const char *params[1] = {a->scratch.data};
     r = query(st, a,
-              "SELECT actor_id, district, kbli FROM activities WHERE actor_id = ANY($1::bigint[])",
+              "SELECT b.actor_key, b.actor_id, b.nib, "
+              "  ARRAY(SELECT x.district || '|' || x.kbli FROM activities x "
+              "        WHERE x.actor_id = b.actor_id) "
+              "FROM business_actors b WHERE b.actor_key = ANY($1::text[])",
               1, params, 0);
-    buf_free(&ids);
     if (!r)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
-        char key[64];
-        snprintf(key, sizeof(key), "%s|%s|%s", PQgetvalue(r, row, 0), PQgetvalue(r, row, 1),
-                 PQgetvalue(r, row, 2));
-        strmap_put(&a->acts, key, (void *)1);
+        int64_t id = atoll(PQgetvalue(r, row, 1));
+        put_actor(a, PQgetvalue(r, row, 0), id, PQgetvalue(r, row, 2), 0);
+        put_activities(a, id, PQgetvalue(r, row, 3));
     }
     PQclear(r);
+    return 0;
+}
+
+/* Step 4: actors of issued submissions that do not exist yet get an
+ * actor_id (and so an NIB) from the identity sequence; they are written
+ * with COPY. Another instance creating the same actor meanwhile makes the
+ * COPY fail on the unique actor_key: the attempt is retried and finds it. */
+static int create_actors(struct store *st, struct attempt *a, struct batch *b)
+{
+    const char **keys = xmalloc((b->n + 1) * sizeof(*keys));
+    size_t n = 0;
+    char cnt[32];
+    PGresult *r;
+
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->out_kind != ITEM_DECIDE || !it->has_actor || it->out_rejected ||
+            strmap_get(&a->actors, it->actor_key))
+            continue;
+        put_actor(a, it->actor_key, 0, "", 1); /* id filled below */
+        keys[n++] = it->actor_key;
+    }
+    if (n == 0) {
+        free(keys);
+        return 0;
+    }
+    snprintf(cnt, sizeof(cnt), "%zu", n);
+    const char *params[1] = {cnt};
+    r = query(st, a,
+              "SELECT nextval(pg_get_serial_sequence('business_actors', 'actor_id')) "
+              "FROM generate_series(1, $1::int)",
+              1, params, 0);
+    if (!r) {
+        free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct actor *ac = strmap_get(&a->actors, keys[i]);
+        ac->id = atoll(PQgetvalue(r, (int)i, 0));
+        snprintf(ac->nib, sizeof(ac->nib), "812%010lld", (long long)ac->id);
+        copy_int(&a->actors_copy, ac->id, '\t');
+        copy_str(&a->actors_copy, keys[i], '\n');
+    }
+    PQclear(r);
+    free(keys);
     return 0;
 }
 
@@ -343,8 +342,7 @@ static void decide_in_order(struct attempt *a, struct item *it, const char *topi
 static void write_submission(struct attempt *a, const struct item *it, const char *topic,
                              int64_t decided_ms)
 {
-    const char *channel =
-        it->schema_ok ? json_string_value(json_object_get(it->doc, "channel")) : NULL;
+    const char *channel = it->schema_ok ? it->channel : NULL;
     struct buf *s = &a->subs;
 
     copy_str(s, it->submission_id, '\t');
@@ -478,7 +476,6 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     struct attempt a;
     const char *topic = st->cfg->topic_submissions;
     char failed_at[32];
-    int conflict = 0;
 
     memset(&a, 0, sizeof(a));
     batch_clear_out(b);
@@ -488,17 +485,16 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     b->decided_ms = now_ms();
     format_rfc3339_ms(b->decided_ms, failed_at);
 
+    int64_t t[8];
+    t[0] = mono_ms();
     if (pg_exec(st->conn, "BEGIN", a.err, sizeof(a.err)) != 0)
         goto err;
-    if (classify_duplicates(st, &a, b) != 0 || mark_recorded_dead(st, &a, b, topic) != 0 ||
-        resolve_actors(st, &a, b, &conflict) != 0)
+    if (classify_duplicates(st, &a, b) != 0 || mark_recorded_dead(st, &a, b, topic) != 0)
         goto err;
-    if (conflict) {
-        snprintf(a.err, sizeof(a.err), "another instance registered a business actor meanwhile");
+    t[6] = mono_ms();
+    if (load_actors(st, &a, b) != 0 || create_actors(st, &a, b) != 0)
         goto err;
-    }
-    if (load_activities(st, &a) != 0)
-        goto err;
+    t[1] = mono_ms();
 
     b->n_issued = b->n_rejected = b->n_dead = b->n_skipped = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -527,12 +523,16 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
             b->n_skipped++;
         }
     }
+    t[2] = mono_ms();
     if (reserve_ids(st, &a, b) != 0)
         goto err;
     for (size_t i = 0; i < b->n_out; i++)
         write_outbox_row(&a, &b->out[i], b->decided_ms);
 
-    if ((a.subs.len &&
+    if ((a.actors_copy.len &&
+         pg_copy(st->conn, "COPY business_actors (actor_id, actor_key) FROM STDIN", &a.actors_copy,
+                 a.err, sizeof(a.err)) != 0) ||
+        (a.subs.len &&
          pg_copy(st->conn,
                  "COPY submissions (submission_id, payload_sha256, status, actor_id, nib, "
                  "nib_new, channel, scale, authority, reasons, event_id, submitted_at, "
@@ -553,10 +553,18 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                  "src_partition, src_offset, msg_key, msg_value, failed_at) FROM STDIN",
                  &a.dead, a.err, sizeof(a.err)) != 0))
         goto err;
+    t[3] = mono_ms();
     if (save_offsets(st, &a, b, topic) != 0)
         goto err;
+    t[4] = mono_ms();
     if (pg_exec(st->conn, "COMMIT", a.err, sizeof(a.err)) != 0)
         goto err;
+    t[5] = mono_ms();
+    log_debug("batch of %zu: dups %lld ms, lookups %lld ms, decide %lld ms, copy %lld ms, offsets "
+              "%lld ms, "
+              "commit %lld ms",
+              b->n, (long long)(t[6] - t[0]), (long long)(t[1] - t[0]), (long long)(t[2] - t[1]),
+              (long long)(t[3] - t[2]), (long long)(t[4] - t[3]), (long long)(t[5] - t[4]));
     attempt_free(&a);
     return STORE_OK;
 err:

@@ -9,6 +9,7 @@ pkgs=(
     libssl-dev libmicrohttpd-dev libpcre2-dev libcmocka-dev
     postgresql postgresql-client
     json-schema-test-suite clang-format
+    systemd debhelper  # systemd-analyze, systemd-journald (tests); make deb
     python3 python3-pytest python3-psycopg2 python3-confluent-kafka
 )
 

@@ -1,0 +1,496 @@
+/* metrics: the Prometheus text endpoint (libmicrohttpd) and the figures it serves. */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAX_CODES      64 /* distinct label values per family; more go to "OTHER" */
+#define MAX_BUCKETS    16
+#define MAX_PARTITIONS 1024
+
+/* A counter family with one label (a reason or dead-letter code). */
+struct coded {
+    struct {
+        char code[48];
+        uint64_t n;
+    } v[MAX_CODES];
+    size_t n;
+};
+
+struct histogram {
+    const double *bounds; /* upper bounds, ascending; +Inf is implicit */
+    size_t n_bounds;
+    uint64_t bucket[MAX_BUCKETS]; /* not cumulative; summed when written */
+    uint64_t count;
+    double sum;
+};
+
+struct lag {
+    int32_t partition;
+    int64_t lag;
+};
+
+static const double size_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
+static const double commit_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                       0.25,  0.5,    1,     2.5,  5,     10};
+
+struct metrics {
+    pthread_mutex_t mu; /* guards every figure below; held for microseconds */
+    struct MHD_Daemon *mhd;
+    double start_time; /* epoch seconds */
+
+    uint64_t issued, rejected, duplicates, batches, retries;
+    struct coded reasons; /* rejected decisions carrying the code (once per decision) */
+    struct coded dead;    /* dead letters by code */
+    struct histogram batch_size, commit_seconds;
+
+    int pg_up;
+    long outbox_backlog; /* -1 unknown */
+    size_t outbox_in_flight, outbox_waiting;
+    uint64_t delivered, failed;
+    char lag_topic[256];
+    struct lag *lags;
+    size_t n_lags;
+
+    /* Main thread only. */
+    double t_sample, t_backlog;
+};
+
+double metrics_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- figures ------------------------------------------------------------------ */
+
+static void coded_add(struct coded *c, const char *code)
+{
+    size_t i;
+
+    if (!code || !code[0])
+        code = "UNKNOWN";
+    for (i = 0; i < c->n; i++)
+        if (strncmp(c->v[i].code, code, sizeof(c->v[i].code) - 1) == 0)
+            break;
+    if (i == c->n) {
+        if (c->n >= MAX_CODES - 1) {
+            i = MAX_CODES - 1; /* the last slot collects every further code */
+            if (c->n == MAX_CODES - 1) {
+                snprintf(c->v[i].code, sizeof(c->v[i].code), "OTHER");
+                c->n = MAX_CODES;
+            }
+        } else {
+            snprintf(c->v[i].code, sizeof(c->v[i].code), "%s", code);
+            c->n++;
+        }
+    }
+    c->v[i].n++;
+}
+
+static void hist_observe(struct histogram *h, double v)
+{
+    size_t i = 0;
+    while (i < h->n_bounds && v > h->bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum += v;
+}
+
+/* Adds each distinct reason code of one rejected decision. */
+static void count_reasons(struct coded *c, json_t *reasons)
+{
+    size_t i, j;
+    json_t *r;
+
+    json_array_foreach(reasons, i, r)
+    {
+        const char *code = json_string_value(json_object_get(r, "code"));
+        int seen = 0;
+        for (j = 0; j < i && !seen; j++) {
+            const char *prev =
+                json_string_value(json_object_get(json_array_get(reasons, j), "code"));
+            seen = code && prev && strcmp(code, prev) == 0;
+        }
+        if (!seen)
+            coded_add(c, code);
+    }
+}
+
+void metrics_batch_committed(struct metrics *m, const struct batch *b, double commit_s)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct item *it = &b->items[i];
+        switch (it->out_kind) {
+        case ITEM_DEAD:
+            coded_add(&m->dead, it->dead_code);
+            break;
+        case ITEM_SKIP:
+            m->duplicates++;
+            break;
+        case ITEM_DECIDE:
+            if (it->out_rejected) {
+                m->rejected++;
+                count_reasons(&m->reasons, it->out_reasons);
+            } else {
+                m->issued++;
+            }
+            break;
+        }
+    }
+    m->batches++;
+    hist_observe(&m->batch_size, (double)b->n);
+    hist_observe(&m->commit_seconds, commit_s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_batch_retry(struct metrics *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->retries++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Lag of every assigned partition, from librdkafka's local state (no request
+ * to the broker): high watermark minus the position. Partitions whose figures
+ * are not known yet are left out. Returns the count; *out is malloc'ed. */
+static size_t sample_lags(rd_kafka_t *rk, char *topic, size_t topic_len, struct lag **out)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    if (!rk || rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
+        return 0;
+    if (parts->cnt > 0 && rd_kafka_position(rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        *out = xcalloc((size_t)parts->cnt, sizeof(**out));
+        for (int i = 0; i < parts->cnt && n < MAX_PARTITIONS; i++) {
+            const rd_kafka_topic_partition_t *p = &parts->elems[i];
+            int64_t lo, hi;
+            if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) != 0 || hi < 0)
+                continue;
+            if (p->offset >= 0)
+                (*out)[n].lag = hi > p->offset ? hi - p->offset : 0;
+            else if (lo >= 0 && lo == hi)
+                (*out)[n].lag = 0; /* nothing consumed yet, nothing to consume */
+            else
+                continue;
+            (*out)[n].partition = p->partition;
+            snprintf(topic, topic_len, "%s", p->topic);
+            n++;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return n;
+}
+
+void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, struct store *st,
+                    int pg_up)
+{
+    double now;
+    long backlog = -2; /* not sampled this time */
+    struct lag *lags;
+    char topic[256] = "";
+    size_t n_lags;
+
+    if (!m)
+        return;
+    now = metrics_clock();
+    if (now - m->t_sample < 1.0)
+        return;
+    m->t_sample = now;
+    pg_up = pg_up && st && store_connected(st);
+    if (pg_up && now - m->t_backlog >= 5.0) {
+        backlog = store_outbox_backlog(st);
+        m->t_backlog = now;
+    }
+    n_lags = sample_lags(c ? consumer_handle(c) : NULL, topic, sizeof(topic), &lags);
+
+    pthread_mutex_lock(&m->mu);
+    m->pg_up = pg_up;
+    if (backlog >= -1)
+        m->outbox_backlog = backlog;
+    if (ob) {
+        m->outbox_in_flight = outbox_in_flight(ob);
+        m->outbox_waiting = outbox_waiting(ob);
+        m->delivered = outbox_delivered(ob);
+        m->failed = outbox_failed(ob);
+    }
+    free(m->lags);
+    m->lags = lags;
+    m->n_lags = n_lags;
+    if (topic[0])
+        memcpy(m->lag_topic, topic, sizeof(topic));
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- the text exposition format ------------------------------------------------ */
+
+/* A label value with \, " and newline escaped. */
+static void put_label(struct buf *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_putc(b, '\\');
+        if (*v == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_putc(b, *v);
+    }
+}
+
+static void put_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_coded(struct buf *b, const char *name, const char *help, const struct coded *c)
+{
+    put_head(b, name, "counter", help);
+    for (size_t i = 0; i < c->n; i++) {
+        buf_printf(b, "%s{code=\"", name);
+        put_label(b, c->v[i].code);
+        buf_printf(b, "\"} %llu\n", (unsigned long long)c->v[i].n);
+    }
+}
+
+static void put_histogram(struct buf *b, const char *name, const char *help,
+                          const struct histogram *h)
+{
+    uint64_t cum = 0;
+
+    put_head(b, name, "histogram", help);
+    for (size_t i = 0; i < h->n_bounds; i++) {
+        cum += h->bucket[i];
+        buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i], (unsigned long long)cum);
+    }
+    buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+    buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name, (unsigned long long)h->count);
+}
+
+static void render(struct metrics *m, struct buf *b)
+{
+    pthread_mutex_lock(&m->mu);
+    put_head(b, "ossd_build_info", "gauge", "ossd version; always 1");
+    buf_printf(b, "ossd_build_info{version=\"%s\"} 1\n", OSSD_VERSION);
+    put_head(b, "ossd_start_time_seconds", "gauge", "start of the process, epoch seconds");
+    buf_printf(b, "ossd_start_time_seconds %.3f\n", m->start_time);
+    put_head(b, "ossd_decisions_total", "counter", "submissions decided, by outcome");
+    buf_printf(b, "ossd_decisions_total{outcome=\"issued\"} %llu\n", (unsigned long long)m->issued);
+    buf_printf(b, "ossd_decisions_total{outcome=\"rejected\"} %llu\n",
+               (unsigned long long)m->rejected);
+    put_coded(b, "ossd_rejections_by_reason_total",
+              "rejected decisions carrying a reason code (each code once per decision)",
+              &m->reasons);
+    put_coded(b, "ossd_dead_letters_total", "messages dead-lettered, by error code", &m->dead);
+    put_head(b, "ossd_duplicates_total", "counter",
+             "byte-identical re-deliveries of decided submissions (no effect)");
+    buf_printf(b, "ossd_duplicates_total %llu\n", (unsigned long long)m->duplicates);
+    put_head(b, "ossd_batches_total", "counter", "batches committed");
+    buf_printf(b, "ossd_batches_total %llu\n", (unsigned long long)m->batches);
+    put_head(b, "ossd_batch_retries_total", "counter",
+             "batch attempts that failed and will be retried");
+    buf_printf(b, "ossd_batch_retries_total %llu\n", (unsigned long long)m->retries);
+    put_histogram(b, "ossd_batch_size", "messages per committed batch", &m->batch_size);
+    put_histogram(b, "ossd_batch_commit_seconds",
+                  "duration of the PostgreSQL transaction of a committed batch",
+                  &m->commit_seconds);
+    put_head(b, "ossd_consumer_lag", "gauge",
+             "messages behind the high watermark, per assigned partition");
+    for (size_t i = 0; i < m->n_lags; i++) {
+        buf_puts(b, "ossd_consumer_lag{topic=\"");
+        put_label(b, m->lag_topic);
+        buf_printf(b, "\",partition=\"%d\"} %lld\n", m->lags[i].partition,
+                   (long long)m->lags[i].lag);
+    }
+    put_head(b, "ossd_postgres_up", "gauge", "1 when the PostgreSQL connection is up");
+    buf_printf(b, "ossd_postgres_up %d\n", m->pg_up);
+    if (m->outbox_backlog >= 0) {
+        put_head(b, "ossd_outbox_backlog", "gauge",
+                 "outbox rows not yet published (PostgreSQL, sampled every 5 s)");
+        buf_printf(b, "ossd_outbox_backlog %ld\n", m->outbox_backlog);
+    }
+    put_head(b, "ossd_outbox_in_flight", "gauge", "events produced, not yet acknowledged");
+    buf_printf(b, "ossd_outbox_in_flight %zu\n", m->outbox_in_flight);
+    put_head(b, "ossd_outbox_waiting", "gauge", "events waiting for room in the producer queue");
+    buf_printf(b, "ossd_outbox_waiting %zu\n", m->outbox_waiting);
+    put_head(b, "ossd_events_delivered_total", "counter",
+             "events and dead letters acknowledged by Kafka");
+    buf_printf(b, "ossd_events_delivered_total %llu\n", (unsigned long long)m->delivered);
+    put_head(b, "ossd_events_failed_total", "counter",
+             "deliveries that failed (the rows are sent again)");
+    buf_printf(b, "ossd_events_failed_total %llu\n", (unsigned long long)m->failed);
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- HTTP -------------------------------------------------------------------- */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *type,
+                             char *body, size_t len)
+{
+    /* MUST_FREE: body is malloc'ed and MHD frees it with free(). */
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    enum MHD_Result ret;
+
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    struct metrics *m = cls;
+    struct buf b = {0};
+    (void)version;
+    (void)upload;
+    (void)upload_size;
+    (void)req_cls;
+
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", xstrdup("GET only\n"), 9);
+    if (strcmp(url, "/metrics") != 0) {
+        static const char page[] = "ossd: the metrics are at /metrics\n";
+        return reply(conn, strcmp(url, "/") == 0 ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, "text/plain",
+                     xstrdup(page), sizeof(page) - 1);
+    }
+    render(m, &b);
+    return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+}
+
+/* Splits "host:port", "[v6]:port", ":port" or "port" and binds a listening
+ * TCP socket; a missing host is 127.0.0.1. Returns the fd, or -1 with err. */
+static int listen_on(const char *spec, char *err, size_t errlen)
+{
+    char host[256] = "127.0.0.1", port[16];
+    const char *colon = strrchr(spec, ':');
+    struct addrinfo hints, *ai = NULL;
+    int fd = -1, one = 1, rc;
+
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof(host))
+            goto bad;
+        snprintf(host, sizeof(host), "%.*s", (int)(close - spec - 1), spec + 1);
+        colon = close + 1;
+    } else if (colon && colon != spec) {
+        if ((size_t)(colon - spec) >= sizeof(host) || memchr(spec, ':', (size_t)(colon - spec)))
+            goto bad; /* an IPv6 address needs brackets */
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+    }
+    snprintf(port, sizeof(port), "%s", colon ? colon + 1 : spec);
+    if (!all_digits(port, strlen(port)) || strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535)
+        goto bad;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+        snprintf(err, errlen, "[ossd] metrics_listen %s: %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+        snprintf(err, errlen, "[ossd] metrics_listen %s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+bad:
+    snprintf(err, errlen, "[ossd] metrics_listen %s: expected host:port, [v6addr]:port or :port",
+             spec);
+    return -1;
+}
+
+int metrics_new(const char *listen, struct metrics **out, char *err, size_t errlen)
+{
+    struct metrics *m;
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    int fd;
+
+    *out = NULL;
+    if (!listen || !listen[0])
+        return 0;
+    fd = listen_on(listen, err, errlen);
+    if (fd < 0)
+        return -1;
+    m = xcalloc(1, sizeof(*m));
+    pthread_mutex_init(&m->mu, NULL);
+    m->start_time = (double)now_ms() / 1000.0;
+    m->outbox_backlog = -1;
+    m->batch_size = (struct histogram){.bounds = size_bounds, .n_bounds = ARRAY_SIZE(size_bounds)};
+    m->commit_seconds =
+        (struct histogram){.bounds = commit_bounds, .n_bounds = ARRAY_SIZE(commit_bounds)};
+    m->t_sample = -1e9;
+    m->t_backlog = -1e9;
+    /* MHD takes the socket: MHD_stop_daemon closes it. */
+    m->mhd =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request,
+                         m, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (!m->mhd) {
+        snprintf(err, errlen, "[ossd] metrics_listen %s: the HTTP server did not start", listen);
+        close(fd);
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+        return -1;
+    }
+    if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0) {
+        char addr[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (sa.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&sa;
+            inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+            port = ntohs(s6->sin6_port);
+        } else if (sa.ss_family == AF_INET) {
+            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&sa;
+            inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+            port = ntohs(s4->sin_port);
+        }
+        log_info("metrics at http://%s%s%s:%d/metrics", sa.ss_family == AF_INET6 ? "[" : "", addr,
+                 sa.ss_family == AF_INET6 ? "]" : "", port);
+    }
+    *out = m;
+    return 0;
+}
+
+void metrics_free(struct metrics *m)
+{
+    if (!m)
+        return;
+    MHD_stop_daemon(m->mhd); /* joins the HTTP thread: nothing reads m after this */
+    pthread_mutex_destroy(&m->mu);
+    free(m->lags);
+    free(m);
+}

@@ -1,0 +1,85 @@
+"""Faults mid-stream with exact accounting: PostgreSQL stopped and restarted,
+Kafka brokers down and up, several instances with one killed (rebalances)."""
+import json
+import threading
+import time
+
+import harness
+import sample
+
+
+def corpus(n, seed, prefix):
+    gen = sample.Generator(seed=seed, invalid_ratio=0.05, prefix=prefix)
+    msgs = []
+    for _ in range(n):
+        s = gen.next()
+        msgs.append((sample.key_of(s), sample.encode(s)))
+    return msgs, {json.loads(v)["submission_id"] for _, v in msgs}
+
+
+def check_exact(env, ids, timeout=300):
+    """Every id decided once in PostgreSQL and published under one event id."""
+    env.wait_decided(len(ids), timeout=timeout)
+    rows = env.sql("SELECT submission_id, event_id::text FROM submissions")
+    assert len(rows) == len(ids)
+    assert {r[0] for r in rows} == ids
+    stored = dict(rows)
+    col = env.collector(harness.TOPICS[1])
+    col.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
+             >= len(ids), timeout, "an event for every submission")
+    for m in col.messages:
+        ev = json.loads(m.value())
+        assert ev["id"] == stored[ev["data"]["submission_id"]]
+    assert env.sql("SELECT actor_key FROM business_actors GROUP BY 1 HAVING count(*) > 1") == []
+
+
+def test_postgres_stopped_and_restarted_mid_stream(env):
+    msgs, ids = corpus(6000, 11, "pgout")
+    d = env.daemon(batch_max=200)
+    env.produce(msgs[:2000])
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 0, 60,
+                     "first decisions")
+    env.stack.devstack("stop", "pg")
+    try:
+        env.produce(msgs[2000:])
+        harness.wait_for(lambda: "PostgreSQL unavailable" in d.log_since_start(), 30,
+                         "the outage to be noticed")
+        time.sleep(2)  # the daemon keeps retrying, and must not exit
+        assert d.alive()
+    finally:
+        env.stack.devstack("start", "pg")
+    check_exact(env, ids)
+    log = d.log_since_start()
+    assert log.count("PostgreSQL unavailable") == 1, "state changes are logged once"
+    assert "available again" in log
+    assert d.alive()
+
+
+def test_kafka_brokers_down_and_up(env):
+    msgs, ids = corpus(4000, 12, "kdown")
+    d = env.daemon(batch_max=200)
+    env.produce(msgs[:2000])
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 100, 60,
+                     "first decisions")
+    env.broker.down()
+    time.sleep(3)
+    assert d.alive()
+    env.broker.up()
+    env.produce(msgs[2000:])
+    check_exact(env, ids)
+    assert d.alive()
+
+
+def test_three_instances_one_killed_and_restarted(env):
+    msgs, ids = corpus(9000, 13, "group")
+    ds = [env.daemon(batch_max=200, name="ossd%d" % i) for i in range(3)]
+    producer = threading.Thread(target=lambda: env.produce(msgs))
+    producer.start()
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 500, 120,
+                     "first decisions")
+    ds[1].kill()
+    time.sleep(1)
+    ds[1].start()
+    producer.join()
+    check_exact(env, ids)
+    assert all(d.alive() for d in ds)
