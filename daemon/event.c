@@ -35,8 +35,8 @@ void event_extract(struct item *it)
 
     if (!json_is_object(a))
         return;
-    it->name = contact(a, "name", 800); /* 200 code points of up to 4 bytes */
-    it->phone = contact(a, "phone", 64);
+    it->name = contact(a, "name", 800);   /* 200 code points of up to 4 bytes */
+    it->phone = contact(a, "phone", 128); /* 32 code points */
     it->email = contact(a, "email", 320);
     if (!it->schema_ok)
         return;

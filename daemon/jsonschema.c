@@ -591,9 +591,13 @@ out:
 struct jsonschema *jsonschema_load_file(const char *path, char *err, size_t errlen)
 {
     json_error_t jerr;
-    json_t *schema = json_load_file(path, 0, &jerr);
+    /* Any JSON value (a boolean is a schema); integers beyond 64 bits are
+     * read as reals rather than refused. */
+    json_t *schema = json_load_file(path, JSON_DECODE_ANY, &jerr);
     struct jsonschema *js;
 
+    if (!schema && strstr(jerr.text, "too big"))
+        schema = json_load_file(path, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!schema) {
         if (errlen > 0)
             snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);

@@ -12,6 +12,7 @@
 #include "builtin.h"
 #include "event.h"
 #include "jsonschema.h"
+#include "rules.h"
 #include "log.h"
 
 struct stage {
@@ -400,6 +401,45 @@ static void actor_of(struct item *it, const struct ossd_submission *s)
     }
 }
 
+/*
+ * An issued decision is complete whatever the chain: the scale, and per
+ * activity a risk level and its permit. A chain without the scale or risk
+ * handler (an operator's choice) gets them from the reference data here; a
+ * KBLI code the data does not hold gets the most cautious level, T.
+ */
+static void complete_decision(struct ossd_decision *d, const struct ossd_submission *s,
+                              const struct ossd_refdata *rd)
+{
+    if (!d->scale[0]) {
+        const char *sc = rules_scale(s->business.has_capital, s->business.capital_idr,
+                                     s->business.has_sales, s->business.annual_sales_idr);
+        snprintf(d->scale, sizeof(d->scale), "%s", sc ? sc : "04");
+        d->umk = rules_scale_umk(d->scale);
+    }
+    for (size_t i = 0; i < s->business.n_activities; i++) {
+        const char *kbli = s->business.activities[i].kbli;
+        struct ossd_activity_out *o = NULL;
+        for (size_t j = 0; j < d->n_activities; j++)
+            if (strcmp(d->activities[j].kbli, kbli) == 0)
+                o = &d->activities[j];
+        if (!o) {
+            if (d->n_activities >= OSSD_MAX_ACTIVITIES)
+                continue;
+            o = &d->activities[d->n_activities++];
+            memset(o, 0, sizeof(*o));
+            snprintf(o->kbli, sizeof(o->kbli), "%s", kbli);
+        }
+        if (!o->title)
+            o->title = rd->kbli_title(rd->ctx, kbli);
+        if (!rules_risk_valid(o->risk)) {
+            const char *risk = rd->kbli_risk(rd->ctx, kbli, d->scale);
+            snprintf(o->risk, sizeof(o->risk), "%s", risk && rules_risk_valid(risk) ? risk : "T");
+        }
+        if (!o->permit || !o->status)
+            rules_permit(o->risk, &o->permit, &o->status);
+    }
+}
+
 /* Keeps what the store and the events need; the document goes. */
 static void release_doc(struct item *it)
 {
@@ -414,7 +454,8 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     struct ossd_decision *d;
     struct schema_cb_ctx scb = {it};
 
-    size_t nerr = jsonschema_validate(p->schema, it->doc, OSSD_MAX_REASONS, on_schema_error, &scb);
+    size_t nerr =
+        jsonschema_validate(p->schema, it->doc, PIPELINE_MAX_SCHEMA_REASONS, on_schema_error, &scb);
     if (nerr == (size_t)-1) { /* out of memory: transient */
         it->retry = 1;
         return;
@@ -441,6 +482,8 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     for (size_t i = 0; i < d->n_reasons; i++)
         add_reason(it, d->reasons[i].code, d->reasons[i].path, d->reasons[i].message);
     it->rejected = d->n_reasons > 0;
+    if (!it->rejected)
+        complete_decision(d, &s, rd);
     reasons_sort(it->reasons);
 
     memcpy(it->scale, d->scale, sizeof(it->scale));

@@ -11,6 +11,10 @@
 
 struct pipeline;
 
+/* At most this many SCHEMA_INVALID reasons per submission (so that a
+ * pathological document cannot make an event larger than Kafka accepts). */
+#define PIPELINE_MAX_SCHEMA_REASONS 200
+
 /* Builds the chain of cfg ([pipeline] handlers: built-in names or NAME.so in
  * plugin_dir, each initialised from its [handler.NAME] section) and compiles
  * <datadir>/submission.v1.json. NULL with err on any failure. */
