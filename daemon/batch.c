@@ -88,3 +88,15 @@ void batch_reset_items(struct batch *b)
         it->offset = m->offset;
     }
 }
+
+void batch_move_out(struct batch *dst, struct batch *src)
+{
+    if (dst->n_out + src->n_out > dst->cap_out) {
+        dst->cap_out = dst->n_out + src->n_out + 64;
+        dst->out = xrealloc(dst->out, dst->cap_out * sizeof(*dst->out));
+    }
+    if (src->n_out)
+        memcpy(dst->out + dst->n_out, src->out, src->n_out * sizeof(*src->out));
+    dst->n_out += src->n_out;
+    src->n_out = 0;
+}

@@ -37,6 +37,8 @@ struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key
                              const void *value, size_t value_len, json_t *headers);
 /* Forgets every decision (gate, pipeline, store) but keeps the messages. */
 void batch_reset_items(struct batch *b);
+/* Moves every outbox message of src to the end of dst. */
+void batch_move_out(struct batch *dst, struct batch *src);
 /* Drops the outbox messages (after they were produced, or on rollback). */
 void batch_clear_out(struct batch *b);
 /* Frees every item and message; the batch can be reused. */

@@ -131,11 +131,48 @@ PGconn *store_conn(struct store *st)
     return store_connected(st) ? st->conn : NULL;
 }
 
+/* SQLSTATE of the last failed statement of this thread ("" when none). */
+static __thread char last_sqlstate[6];
+
+void pg_note_error(const PGresult *r)
+{
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", code ? code : "");
+}
+
+const char *store_last_sqlstate(void)
+{
+    return last_sqlstate;
+}
+
+int store_error_transient(const struct store *st)
+{
+    static const char *const classes[] = {
+        "08", /* connection exception */
+        "40", /* transaction rollback: serialization failure, deadlock */
+        "53", /* insufficient resources: disk full, out of memory, too many connections */
+        "57", /* operator intervention: shutdown, cancel */
+        "58", /* system error: I/O */
+        "25", /* invalid transaction state: read-only transaction (25006) */
+        "55", /* object not in prerequisite state: lock not available */
+        "HV", /* foreign data wrapper (a remote side) */
+    };
+    if (!store_connected(st) || !last_sqlstate[0])
+        return 1;
+    if (strcmp(last_sqlstate, "23505") == 0) /* unique violation: a race with another instance */
+        return 1;
+    for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+        if (strncmp(last_sqlstate, classes[i], 2) == 0)
+            return 1;
+    return 0;
+}
+
 int pg_exec(PGconn *conn, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexec(conn, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok) {
+        pg_note_error(r);
         snprintf(err, errlen, "%s", PQerrorMessage(conn));
         err[strcspn(err, "\n")] = '\0';
     }
@@ -442,11 +479,13 @@ int pg_copy(PGconn *conn, const char *copy_sql, const struct buf *data, char *er
     PGresult *r = PQexec(conn, copy_sql);
     int ok = PQresultStatus(r) == PGRES_COPY_IN;
 
-    PQclear(r);
     if (!ok) {
+        pg_note_error(r);
+        PQclear(r);
         snprintf(err, errlen, "%s", PQerrorMessage(conn));
         return -1;
     }
+    PQclear(r);
     for (size_t off = 0; off < data->len;) {
         size_t n = data->len - off > 1 << 20 ? 1 << 20 : data->len - off;
         if (PQputCopyData(conn, data->data + off, (int)n) != 1) {
@@ -462,8 +501,10 @@ int pg_copy(PGconn *conn, const char *copy_sql, const struct buf *data, char *er
     ok = 1;
     while ((r = PQgetResult(conn))) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            if (ok)
+            if (ok) {
                 snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+                pg_note_error(r);
+            }
             ok = 0;
         }
         PQclear(r);

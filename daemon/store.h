@@ -53,6 +53,14 @@ int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_parti
 enum store_result store_commit_batch(struct store *st, struct batch *b,
                                      const struct event_ctx *ec) MUST_CHECK;
 
+/* After a failure of this thread's last store call: 1 when it is worth
+ * retrying as is (connection lost, a race with another instance, a
+ * read-only or full database, a deadlock), 0 when the same batch would fail
+ * the same way (a data error). */
+int store_error_transient(const struct store *st);
+/* The SQLSTATE of this thread's last failed statement, or "". */
+const char *store_last_sqlstate(void);
+
 /* Acknowledged outbox rows: deleted when retention_s is 0, else marked
  * published (and pruned later). Sorts ids. 0 or -1 (the caller keeps the
  * ids and retries). */

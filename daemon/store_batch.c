@@ -49,6 +49,7 @@ static PGresult *query(struct store *st, struct attempt *a, const char *sql, int
         return r;
     snprintf(a->err, sizeof(a->err), "%s", PQresultErrorMessage(r));
     a->err[strcspn(a->err, "\n")] = '\0';
+    pg_note_error(r);
     PQclear(r);
     return NULL;
 }
@@ -478,6 +479,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     char failed_at[32];
 
     memset(&a, 0, sizeof(a));
+    pg_note_error(NULL);
     batch_clear_out(b);
     reset_items(b);
     if (!store_connected(st))

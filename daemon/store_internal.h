@@ -10,6 +10,9 @@ struct store {
     PGconn *conn;
 };
 
+/* Records the SQLSTATE of a failed result for store_error_transient. */
+void pg_note_error(const PGresult *r);
+
 /* Runs a parameterless command; 0, or -1 with err. */
 int pg_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
 /* Streams data (COPY text format) into `copy_sql` ("COPY t (...) FROM STDIN"). */

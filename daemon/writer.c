@@ -53,54 +53,141 @@ static double clock_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define PERMANENT_TRIES 3 /* attempts before a data error is looked at message by message */
+
+static void note_pg(struct writer *w, int down, const char *why)
+{
+    pthread_mutex_lock(&w->mu);
+    if (down && !w->pg_down)
+        log_error("PostgreSQL unavailable, consumption paused, no offset advances: %s", why);
+    else if (!down && w->pg_down)
+        log_info("PostgreSQL available again, consumption resumed");
+    w->pg_down = down;
+    if (down)
+        snprintf(w->pg_err, sizeof(w->pg_err), "%.200s", why);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Sleeps the backoff; returns 1 when the batch in hand must be given up. */
+static int pause_before_retry(struct writer *w, int64_t *backoff)
+{
+    *backoff = *backoff ? *backoff * 2 : 100;
+    if (*backoff > w->cfg->retry_backoff_max_ms)
+        *backoff = w->cfg->retry_backoff_max_ms;
+    pthread_mutex_lock(&w->mu);
+    w->retries++;
+    w->state = WRITER_RETRYING;
+    if (!w->abandon && !w->stop)
+        timed_wait(w, *backoff);
+    int give_up = w->abandon || w->stop;
+    w->state = WRITER_BUSY;
+    pthread_mutex_unlock(&w->mu);
+    return give_up;
+}
+
+/* One attempt: 1 committed, 0 transient failure, -1 the data failed. */
+static int attempt(struct writer *w, struct batch *b)
+{
+    char err[512];
+
+    if (!store_connected(w->store) && store_connect(w->store, err, sizeof(err)) != 0) {
+        note_pg(w, 1, err);
+        return 0;
+    }
+    if (store_commit_batch(w->store, b, w->ec) == STORE_OK) {
+        note_pg(w, 0, NULL);
+        return 1;
+    }
+    if (!store_connected(w->store)) {
+        note_pg(w, 1, "connection lost");
+        return 0;
+    }
+    return store_error_transient(w->store) ? 0 : -1;
+}
+
+/*
+ * A batch that keeps failing with a data error is committed one message at
+ * a time, so that one message nobody foresaw cannot stop the intake: a
+ * message that still fails alone becomes an INTERNAL_ERROR dead letter
+ * (recorded and published like the others), and the rest are decided.
+ */
+static int commit_one_by_one(struct writer *w, struct batch *b)
+{
+    size_t issued = 0, rejected = 0, dead = 0, skipped = 0;
+    int64_t backoff = 0;
+
+    log_error("a batch of %zu message(s) failed %d times with a data error (SQLSTATE %s); "
+              "committing its messages one by one",
+              b->n, PERMANENT_TRIES, store_last_sqlstate());
+    batch_clear_out(b);
+    for (size_t i = 0; i < b->n; i++) {
+        struct batch sub;
+        int failures = 0, r;
+
+        memset(&sub, 0, sizeof(sub));
+        sub.items = &b->items[i];
+        sub.n = sub.cap = 1;
+        while ((r = attempt(w, &sub)) != 1) {
+            struct item *it = &b->items[i];
+            if (r < 0 && ++failures >= PERMANENT_TRIES && it->kind != ITEM_DEAD) {
+                char f_sid[96], f_off[48];
+                snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", it->submission_id);
+                snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
+                const char *fields[] = {f_sid, f_off, "ERROR_CODE=INTERNAL_ERROR", NULL};
+                log_fields(LOG_LVL_ERROR, fields,
+                           "submission %s at partition %d offset %lld cannot be stored "
+                           "(SQLSTATE %s); it becomes a dead letter",
+                           it->submission_id, it->partition, (long long)it->offset,
+                           store_last_sqlstate());
+                it->kind = ITEM_DEAD;
+                it->dead_code = "INTERNAL_ERROR";
+                snprintf(it->dead_message, sizeof(it->dead_message),
+                         "could not be stored (SQLSTATE %s); see ossd's log", store_last_sqlstate());
+                failures = 0;
+                continue;
+            }
+            if (pause_before_retry(w, &backoff)) {
+                batch_clear_out(&sub);
+                free(sub.out);
+                return 0; /* given up: what was committed is a duplicate next time */
+            }
+        }
+        backoff = 0;
+        issued += sub.n_issued;
+        rejected += sub.n_rejected;
+        dead += sub.n_dead;
+        skipped += sub.n_skipped;
+        batch_move_out(b, &sub);
+        free(sub.out);
+    }
+    b->n_issued = issued;
+    b->n_rejected = rejected;
+    b->n_dead = dead;
+    b->n_skipped = skipped;
+    return 1;
+}
+
 /* Commits b, retrying until it is committed or abandoned. Called without mu. */
 static int commit_with_retries(struct writer *w, struct batch *b, double *commit_s)
 {
     int64_t backoff = 0;
-    char err[512];
+    int permanent = 0;
 
     for (;;) {
-        if (!store_connected(w->store) && store_connect(w->store, err, sizeof(err)) != 0) {
-            pthread_mutex_lock(&w->mu);
-            if (!w->pg_down)
-                log_error("PostgreSQL unavailable, consumption paused, no offset advances: %s",
-                          err);
-            w->pg_down = 1;
-            snprintf(w->pg_err, sizeof(w->pg_err), "%.200s", err);
-            pthread_mutex_unlock(&w->mu);
-        } else {
-            double t0 = clock_s();
-            if (store_commit_batch(w->store, b, w->ec) == STORE_OK) {
-                *commit_s = clock_s() - t0;
-                pthread_mutex_lock(&w->mu);
-                if (w->pg_down)
-                    log_info("PostgreSQL available again, consumption resumed");
-                w->pg_down = 0;
-                pthread_mutex_unlock(&w->mu);
-                return 1;
-            }
-            if (!store_connected(w->store)) {
-                pthread_mutex_lock(&w->mu);
-                if (!w->pg_down)
-                    log_error("PostgreSQL unavailable, consumption paused, no offset advances: "
-                              "connection lost");
-                w->pg_down = 1;
-                snprintf(w->pg_err, sizeof(w->pg_err), "connection lost");
-                pthread_mutex_unlock(&w->mu);
-            }
+        double t0 = clock_s();
+        int r = attempt(w, b);
+        if (r == 1) {
+            *commit_s = clock_s() - t0;
+            return 1;
         }
-        backoff = backoff ? backoff * 2 : 100;
-        if (backoff > w->cfg->retry_backoff_max_ms)
-            backoff = w->cfg->retry_backoff_max_ms;
-        pthread_mutex_lock(&w->mu);
-        w->retries++;
-        w->state = WRITER_RETRYING;
-        if (!w->abandon && !w->stop)
-            timed_wait(w, backoff);
-        int give_up = w->abandon || w->stop;
-        w->state = WRITER_BUSY;
-        pthread_mutex_unlock(&w->mu);
-        if (give_up)
+        if (r < 0 && ++permanent >= PERMANENT_TRIES) {
+            t0 = clock_s();
+            if (!commit_one_by_one(w, b))
+                return 0;
+            *commit_s = clock_s() - t0;
+            return 1;
+        }
+        if (pause_before_retry(w, &backoff))
             return 0;
     }
 }

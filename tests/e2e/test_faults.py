@@ -83,3 +83,26 @@ def test_three_instances_one_killed_and_restarted(env):
     producer.join()
     check_exact(env, ids)
     assert all(d.alive() for d in ds)
+
+
+def test_a_message_the_database_refuses_does_not_stop_the_intake(env):
+    """A data error nobody foresaw (here: a CHECK constraint added by hand)
+    is retried, then the batch is committed message by message and the one
+    message the database refuses becomes an INTERNAL_ERROR dead letter."""
+    msgs, ids = corpus(300, 14, "poison")
+    poison = sorted(ids)[17]
+    env.sql("ALTER TABLE submissions ADD CONSTRAINT no_poison CHECK (submission_id <> %s)",
+            poison)
+    d = env.daemon(batch_max=100)
+    env.produce(msgs)
+    dlq = env.collector(harness.TOPICS[2])
+    dl = dlq.wait(lambda m: len(m) >= 1, 120, "the INTERNAL_ERROR dead letter")
+    h = {k: v.decode() for k, v in dl[0].headers()}
+    assert h["ossd.error.code"] == "INTERNAL_ERROR"
+    assert json.loads(dl[0].value())["submission_id"] == poison
+    env.wait_decided(len(ids) - 1)
+    decided = {r[0] for r in env.sql("SELECT submission_id FROM submissions")}
+    assert decided == ids - {poison}
+    assert env.sql("SELECT error_code, submission_id FROM dead_letters") == \
+        [("INTERNAL_ERROR", poison)]
+    assert d.alive()
