@@ -155,7 +155,67 @@ unit-security:
 	    echo "$$out" | tail -1; [ $$rc -eq 0 ] || { echo "$$out"; exit 1; }; \
 	done
 
+# ---- fuzzing (libFuzzer: Debian clang 14 + libclang-rt-14-dev) -------------------------
+# Each tests/fuzz/fuzz_NAME.c is linked with the core sources compiled by clang under
+# ASan + UBSan + libFuzzer coverage into $(FUZZ_BUILD)/fuzz_NAME. `make fuzz` fuzzes each
+# harness for FUZZ_SECONDS (new inputs go to $(FUZZ_BUILD)/corpus/NAME, crashes to
+# $(FUZZ_BUILD)/artifacts/NAME/); `make fuzz-regress` replays the seed corpora
+# (tests/fuzz/corpus/NAME) and every saved crash (tests/fuzz/regress/NAME) once.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Itests/fuzz \
+                -DOSSD_VERSION=\"$(VERSION)\" -DOSSD_DATADIR=\"$(CURDIR)/schemas\" \
+                -DFUZZ_SRCDIR=\"$(CURDIR)\" $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/tests/fuzz/common.o
+FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+.PHONY: fuzz fuzz-build fuzz-regress
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libossd-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/common.h $(FUZZ_BUILD)/libossd-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/libossd-fuzz.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-regress: $(FUZZ_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    dirs=$$(ls -d tests/fuzz/corpus/$$n tests/fuzz/regress/$$n 2>/dev/null || true); \
+	    [ -n "$$dirs" ] || { echo "fuzz-regress: no inputs for $$n" >&2; exit 1; }; \
+	    printf '== fuzz-regress %-12s %5s inputs\n' $$n $$(find $$dirs -type f | wc -l); \
+	    $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$n -runs=0 -timeout=25 -rss_limit_mb=4096 $$dirs \
+	        >$(FUZZ_BUILD)/regress-$$n.log 2>&1 || \
+	        { tail -n 60 $(FUZZ_BUILD)/regress-$$n.log; echo "fuzz-regress: $$n failed" >&2; exit 1; }; \
+	done
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/artifacts/$$n; \
+	    dict=; [ -f tests/fuzz/dict/$$n.dict ] && dict=-dict=tests/fuzz/dict/$$n.dict; \
+	    echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	        -rss_limit_mb=4096 -print_final_stats=1 $$dict \
+	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ $(FUZZ_ARGS) \
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n $$(ls -d tests/fuzz/regress/$$n 2>/dev/null) \
+	        >$(FUZZ_BUILD)/fuzz-$$n.log 2>&1 || \
+	        { tail -n 80 $(FUZZ_BUILD)/fuzz-$$n.log; echo "fuzz: $$n found a crash in $(FUZZ_BUILD)/artifacts/$$n/" >&2; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE' $(FUZZ_BUILD)/fuzz-$$n.log | tail -n 3; \
+	done
+
 clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

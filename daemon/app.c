@@ -1,6 +1,7 @@
 /* app: the running daemon: start-up, the main loop, reload and a clean drain. */
 #include "app.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct app {
 
     struct counters n;
     uint64_t decided_at_last_status;
+    int64_t max_out_id, id_mark; /* highest outbox id produced; its value at the last tick */
     int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune, t_ctl;
 };
 
@@ -197,6 +199,9 @@ static void finish(struct app *a, struct batch *b, int committed, double commit_
     metrics_batch_committed(a->metrics, b, commit_s);
     for (size_t i = 0; i < b->n; i++)
         log_item(a, &b->items[i]);
+    for (size_t i = 0; i < b->n_out; i++)
+        if (b->out[i].id > a->max_out_id)
+            a->max_out_id = b->out[i].id;
     outbox_enqueue(a->outbox, b);
     consumer_commit(a->consumer, b);
     recycle(a, b);
@@ -290,14 +295,14 @@ static void mark_published(struct app *a, int force)
         free(ids);
 }
 
-static void resend_unpublished(struct app *a, int64_t older_ms)
+static void resend_unpublished(struct app *a, int64_t older_ms, int64_t max_id)
 {
     struct batch tmp = {0};
     int n;
 
     if (!ctl_ok(a) || outbox_waiting(a->outbox) > 0)
         return;
-    n = store_claim_unpublished(a->ctl, older_ms, 5000, &tmp);
+    n = store_claim_unpublished(a->ctl, older_ms, max_id, 5000, &tmp);
     if (n > 0) {
         log_info("re-sending %d unpublished outbox event(s)", n);
         outbox_enqueue(a->outbox, &tmp);
@@ -349,7 +354,10 @@ static void periodic(struct app *a)
         a->t_stats = now;
     }
     if (now - a->t_resend >= a->cfg->outbox_resend_after_ms / 2) {
-        resend_unpublished(a, a->cfg->outbox_resend_after_ms);
+        /* rows written before the previous tick are the only ones that can
+         * be old enough: bound the scan by the highest id seen then */
+        resend_unpublished(a, a->cfg->outbox_resend_after_ms, a->id_mark);
+        a->id_mark = a->max_out_id;
         a->t_resend = now;
     }
     if (a->cfg->outbox_retention_s > 0 && now - a->t_prune >= 60000) {
@@ -481,7 +489,7 @@ static int start(struct app *a)
              refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
              refdata_region_count(a->refdata));
     /* Events a previous run committed but may not have published. */
-    resend_unpublished(a, 0);
+    resend_unpublished(a, 0, INT64_MAX);
     return 0;
 fail:
     log_error("cannot start: %s", err);

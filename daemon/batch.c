@@ -38,7 +38,7 @@ struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key
     m->value = xmalloc(value_len ? value_len : 1);
     memcpy(m->value, value, value_len);
     m->value_len = value_len;
-    m->headers = headers ? headers : json_array();
+    m->headers = headers;
     return m;
 }
 

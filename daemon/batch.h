@@ -32,7 +32,8 @@ struct batch {
 
 /* Appends a consumed message (the batch owns it from now on). */
 struct item *batch_add(struct batch *b, rd_kafka_message_t *msg);
-/* Appends an outbox message (copies key and value; steals headers). */
+/* Appends an outbox message (copies key and value; steals headers, which
+ * may be NULL for a decision event). */
 struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key, size_t key_len,
                              const void *value, size_t value_len, json_t *headers);
 /* Forgets every decision (gate, pipeline, store) but keeps the messages. */

@@ -12,6 +12,9 @@ static const char *const consumer_defaults[][2] = {
     {"enable.auto.offset.store", "false"},
     {"auto.offset.reset", "earliest"},
     {"enable.partition.eof", "false"},
+    /* a broker with nothing new answers a fetch after at most 25 ms, not
+     * 500: it bounds the latency added at low rates */
+    {"fetch.wait.max.ms", "25"},
     {"queued.max.messages.kbytes", "8192"}, /* prefetch: 8 MB, not 64 MB */
     {"fetch.max.bytes", "4194304"},
     {"max.partition.fetch.bytes", "1048576"},

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "kafkaconf.h"
 #include "log.h"
 
@@ -73,9 +74,11 @@ err:
 
 static int produce_one(struct outbox *ob, struct outmsg *m)
 {
-    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(json_array_size(m->headers));
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(m->headers ? json_array_size(m->headers) : 1);
     rd_kafka_resp_err_t err;
 
+    if (!m->headers)
+        rd_kafka_header_add(hdrs, "content-type", -1, EVENT_CONTENT_TYPE, -1);
     for (size_t i = 0; i < json_array_size(m->headers); i++) {
         json_t *h = json_array_get(m->headers, i);
         const char *k = json_string_value(json_array_get(h, 0));

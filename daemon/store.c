@@ -17,6 +17,11 @@ struct store *store_new(const struct config *cfg)
     return st;
 }
 
+void store_set_lookups_only(struct store *st)
+{
+    st->lookups_only = 1;
+}
+
 void store_free(struct store *st)
 {
     if (!st)
@@ -112,8 +117,16 @@ int store_connect(struct store *st, char *err, size_t errlen)
         return -1;
     }
     /* Decisions are the system of record: never trade durability for speed. */
-    if (pg_exec(st->conn, "SET synchronous_commit = on; SET application_name = 'ossd'", err,
-                errlen) != 0) {
+    /* ossd's statements are short key lookups and bulk COPYs: JIT compiling
+     * them costs more than it saves, and a lookup must use its index even
+     * before autovacuum has analysed a table that grew fast (a sequential
+     * scan per batch would make a replay quadratic). */
+    if (pg_exec(st->conn,
+                st->lookups_only
+                    ? "SET synchronous_commit = on; SET application_name = 'ossd'; "
+                      "SET jit = off; SET enable_seqscan = off"
+                    : "SET synchronous_commit = on; SET application_name = 'ossd'; SET jit = off",
+                err, errlen) != 0) {
         PQfinish(st->conn);
         st->conn = NULL;
         return -1;
@@ -395,9 +408,20 @@ int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention
     return rc;
 }
 
-int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struct batch *b)
+/* 1 for exactly [["content-type", EVENT_CONTENT_TYPE]]. */
+static int is_event_headers(const json_t *h)
 {
-    char age[32], lim[16];
+    const json_t *e = json_array_get(h, 0);
+    return json_array_size(h) == 1 && json_array_size(e) == 2 &&
+           json_is_string(json_array_get(e, 0)) && json_is_string(json_array_get(e, 1)) &&
+           strcmp(json_string_value(json_array_get(e, 0)), "content-type") == 0 &&
+           strcmp(json_string_value(json_array_get(e, 1)), EVENT_CONTENT_TYPE) == 0;
+}
+
+int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, int limit,
+                            struct batch *b)
+{
+    char age[32], lim[16], bound[32];
     PGresult *r;
     int n;
 
@@ -405,16 +429,17 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struc
         return -1;
     snprintf(age, sizeof(age), "%lld", (long long)older_ms);
     snprintf(lim, sizeof(lim), "%d", limit);
-    const char *params[2] = {age, lim};
+    snprintf(bound, sizeof(bound), "%lld", (long long)max_id);
+    const char *params[3] = {age, lim, bound};
     r = PQexecParams(st->conn,
                      "UPDATE outbox o SET attempted_at = now() FROM ("
-                     "  SELECT id FROM outbox WHERE published_at IS NULL"
+                     "  SELECT id FROM outbox WHERE id <= $3::bigint AND published_at IS NULL"
                      "  AND (attempted_at IS NULL OR"
                      "       attempted_at < now() - make_interval(secs => $1::bigint / 1000.0))"
                      "  ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) c "
                      "WHERE o.id = c.id "
                      "RETURNING o.id, o.topic, o.msg_key, o.msg_value, o.headers::text",
-                     2, NULL, params, NULL, NULL, 1 /* binary: bytea raw */);
+                     3, NULL, params, NULL, NULL, 1 /* binary: bytea raw */);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_warn("claiming unpublished outbox rows failed: %s", PQresultErrorMessage(r));
         PQclear(r);
@@ -427,8 +452,12 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struc
         int64_t id = 0;
         for (int k = 0; k < 8; k++)
             id = (id << 8) | idp[k];
+        /* headers::text in binary mode is the jsonb text; an event's are implied */
         json_t *headers = json_loadb(PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4), 0, NULL);
-        /* headers::text in binary mode is the jsonb text */
+        if (is_event_headers(headers)) {
+            json_decref(headers);
+            headers = NULL;
+        }
         char *topic = xstrndup(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
         struct outmsg *m =
             batch_add_out(b, topic, PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2),
@@ -576,19 +605,94 @@ void copy_bytea(struct buf *b, const void *p, size_t len, char sep)
 
 void copy_int(struct buf *b, long long v, char sep)
 {
-    buf_printf(b, "%lld%c", v, sep);
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    buf_reserve(b, (size_t)n + 2);
+    if (v < 0)
+        b->data[b->len++] = '-';
+    while (n)
+        b->data[b->len++] = tmp[--n];
+    b->data[b->len++] = sep;
+    b->data[b->len] = '\0';
 }
 
 void copy_ts_ms(struct buf *b, int64_t ms, char sep)
 {
-    char ts[32];
+    /* the batch's decision time repeats on every row: format it once */
+    static __thread int64_t last_ms = -1;
+    static __thread char ts[32];
     if (!ms) {
         buf_append(b, "\\N", 2);
         buf_putc(b, sep);
         return;
     }
-    format_rfc3339_ms(ms, ts);
-    buf_printf(b, "%s%c", ts, sep);
+    if (ms != last_ms) {
+        format_rfc3339_ms(ms, ts);
+        last_ms = ms;
+    }
+    buf_puts(b, ts);
+    buf_putc(b, sep);
+}
+
+static void put_be(struct buf *b, uint64_t v, int bytes)
+{
+    buf_reserve(b, (size_t)bytes);
+    for (int i = bytes - 1; i >= 0; i--)
+        b->data[b->len++] = (char)((v >> (8 * i)) & 0xff);
+    b->data[b->len] = '\0';
+}
+
+void copyb_header(struct buf *b)
+{
+    buf_append(b, "PGCOPY\n\377\r\n\0", 11);
+    put_be(b, 0, 4); /* flags */
+    put_be(b, 0, 4); /* header extension length */
+}
+
+void copyb_fields(struct buf *b, int n)
+{
+    put_be(b, (uint64_t)n, 2);
+}
+
+void copyb_int8(struct buf *b, int64_t v)
+{
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)v, 8);
+}
+
+void copyb_bytes(struct buf *b, const void *p, size_t len)
+{
+    if (!p) {
+        put_be(b, 0xffffffffu, 4);
+        return;
+    }
+    put_be(b, len, 4);
+    buf_append(b, p, len);
+}
+
+void copyb_jsonb(struct buf *b, const char *json, size_t len)
+{
+    put_be(b, len + 1, 4);
+    buf_putc(b, 1); /* jsonb binary format version */
+    buf_append(b, json, len);
+}
+
+void copyb_timestamptz(struct buf *b, int64_t epoch_ms)
+{
+    /* microseconds since 2000-01-01 00:00:00 UTC */
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)((epoch_ms - 946684800000LL) * 1000), 8);
+}
+
+void copyb_trailer(struct buf *b)
+{
+    put_be(b, 0xffff, 2);
 }
 
 void pg_text_array(struct buf *b, const char *const *v, size_t n)

@@ -25,6 +25,9 @@ struct store;
 /* A store for cfg (not connected yet). Frees with store_free. */
 struct store *store_new(const struct config *cfg);
 void store_free(struct store *st);
+/* For a connection that runs only key lookups and COPY (the writer's): the
+ * planner is told not to scan tables sequentially. Call before connecting. */
+void store_set_lookups_only(struct store *st);
 
 /* Connects (or reconnects) and prepares statements. 0, or -1 with err. */
 int store_connect(struct store *st, char *err, size_t errlen) MUST_CHECK;
@@ -65,9 +68,12 @@ const char *store_last_sqlstate(void);
  * published (and pruned later). Sorts ids. 0 or -1 (the caller keeps the
  * ids and retries). */
 int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention_s) MUST_CHECK;
-/* Claims up to limit rows unpublished and not attempted for older_ms and
- * appends them to b->out. Returns the number claimed or -1. */
-int store_claim_unpublished(struct store *st, int64_t older_ms, int limit, struct batch *b);
+/* Claims up to limit rows unpublished, not attempted for older_ms, with an
+ * id up to max_id (outbox ids grow with time: the bound keeps the scan to
+ * the rows old enough), and appends them to b->out. Returns the number
+ * claimed or -1. */
+int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, int limit,
+                            struct batch *b);
 /* Deletes rows published more than retention_s ago; returns rows or -1. */
 long store_prune_outbox(struct store *st, int retention_s);
 /* Unpublished rows, or -1. */

@@ -260,11 +260,8 @@ static int create_actors(struct store *st, struct attempt *a, struct batch *b)
         return 0;
     }
     snprintf(cnt, sizeof(cnt), "%zu", n);
-    const char *params[1] = {cnt};
-    r = query(st, a,
-              "SELECT nextval(pg_get_serial_sequence('business_actors', 'actor_id')) "
-              "FROM generate_series(1, $1::int)",
-              1, params, 0);
+    const char *params[2] = {cnt, "business_actors_actor_id_seq"};
+    r = query(st, a, "SELECT nextval($2::regclass) FROM generate_series(1, $1::int)", 2, params, 0);
     if (!r) {
         free(keys);
         return -1;
@@ -376,16 +373,27 @@ static void write_submission(struct attempt *a, const struct item *it, const cha
     copy_int(s, it->offset, '\n');
 }
 
+/* One outbox row in COPY BINARY format (values are copied as they are: no
+ * hex encoding of a kilobyte of event per message). */
 static void write_outbox_row(struct attempt *a, const struct outmsg *m, int64_t now)
 {
-    char *h = json_dumps(m->headers, JSON_COMPACT);
-    copy_int(&a->outbox, m->id, '\t');
-    copy_str(&a->outbox, m->topic, '\t');
-    copy_bytea(&a->outbox, m->key, m->key_len, '\t');
-    copy_bytea(&a->outbox, m->value, m->value_len, '\t');
-    copy_str(&a->outbox, h, '\t');
-    copy_ts_ms(&a->outbox, now, '\n');
-    free(h);
+    struct buf *o = &a->outbox;
+
+    if (o->len == 0)
+        copyb_header(o);
+    copyb_fields(o, 6);
+    copyb_int8(o, m->id);
+    copyb_bytes(o, m->topic, strlen(m->topic));
+    copyb_bytes(o, m->key, m->key_len);
+    copyb_bytes(o, m->value, m->value_len);
+    if (m->headers) {
+        char *h = json_dumps(m->headers, JSON_COMPACT);
+        copyb_jsonb(o, h, strlen(h));
+        free(h);
+    } else {
+        copyb_jsonb(o, OUTBOX_HEADERS_EVENT, sizeof(OUTBOX_HEADERS_EVENT) - 1);
+    }
+    copyb_timestamptz(o, now);
 }
 
 static json_t *dead_headers(const struct item *it, const char *topic, const char *failed_at)
@@ -425,11 +433,8 @@ static int reserve_ids(struct store *st, struct attempt *a, struct batch *b)
     if (b->n_out == 0)
         return 0;
     snprintf(n, sizeof(n), "%zu", b->n_out);
-    const char *params[1] = {n};
-    r = query(st, a,
-              "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) "
-              "FROM generate_series(1, $1::int)",
-              1, params, 0);
+    const char *params[2] = {n, "outbox_id_seq"};
+    r = query(st, a, "SELECT nextval($2::regclass) FROM generate_series(1, $1::int)", 2, params, 0);
     if (!r)
         return -1;
     for (size_t i = 0; i < b->n_out && (int)i < PQntuples(r); i++)
@@ -508,7 +513,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
             buf_reset(&a.key);
             event_build(ec, it, b->decided_ms, &a.scratch, &a.key);
             batch_add_out(b, st->cfg->topic_issuance, a.key.data, a.key.len, a.scratch.data,
-                          a.scratch.len, json_loads(OUTBOX_HEADERS_EVENT, 0, NULL));
+                          a.scratch.len, NULL);
             if (it->out_rejected)
                 b->n_rejected++;
             else
@@ -530,6 +535,8 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
         goto err;
     for (size_t i = 0; i < b->n_out; i++)
         write_outbox_row(&a, &b->out[i], b->decided_ms);
+    if (a.outbox.len)
+        copyb_trailer(&a.outbox);
 
     if ((a.actors_copy.len &&
          pg_copy(st->conn, "COPY business_actors (actor_id, actor_key) FROM STDIN", &a.actors_copy,
@@ -547,7 +554,8 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                  &a.acts_copy, a.err, sizeof(a.err)) != 0) ||
         (a.outbox.len &&
          pg_copy(st->conn,
-                 "COPY outbox (id, topic, msg_key, msg_value, headers, attempted_at) FROM STDIN",
+                 "COPY outbox (id, topic, msg_key, msg_value, headers, attempted_at) FROM STDIN "
+                 "(FORMAT binary)",
                  &a.outbox, a.err, sizeof(a.err)) != 0) ||
         (a.dead.len &&
          pg_copy(st->conn,

@@ -8,6 +8,7 @@ struct store {
     const struct config *cfg; /* borrowed; outlives the store */
     char *conninfo;
     PGconn *conn;
+    int lookups_only; /* the writer's connection: no sequential scans */
 };
 
 /* Records the SQLSTATE of a failed result for store_error_transient. */
@@ -25,6 +26,16 @@ void copy_str(struct buf *b, const char *s, char sep);               /* NULL -> 
 void copy_bytea(struct buf *b, const void *p, size_t len, char sep); /* NULL p -> \N */
 void copy_int(struct buf *b, long long v, char sep);
 void copy_ts_ms(struct buf *b, int64_t ms, char sep); /* 0 -> \N */
+
+/* COPY BINARY writers: the header, a tuple's field count, then its fields
+ * in table order (NULL p -> SQL NULL), and the trailer. */
+void copyb_header(struct buf *b);
+void copyb_fields(struct buf *b, int n);
+void copyb_int8(struct buf *b, int64_t v);
+void copyb_bytes(struct buf *b, const void *p, size_t len); /* text or bytea */
+void copyb_jsonb(struct buf *b, const char *json, size_t len);
+void copyb_timestamptz(struct buf *b, int64_t epoch_ms);
+void copyb_trailer(struct buf *b);
 
 /* Postgres array literal of strings ({"a","b"}), for ANY($1::text[]). */
 void pg_text_array(struct buf *b, const char *const *v, size_t n);

@@ -191,31 +191,56 @@ void mask_keep(const char *s, size_t keep, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 int rfc3339_to_ms(const char *s, int64_t *out)
 {
-    struct tm tm;
-    int y, mo, d, h, mi, sec, n = 0, frac_ms = 0;
+    int y, mo, d, h, mi, sec, frac_ms = 0, off_min = 0;
 
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19)
+    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
         return -1;
-    s += n;
+    if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 || mo > 12 ||
+        (d = digits(s + 8, 2)) < 1 || d > 31 || (h = digits(s + 11, 2)) < 0 || h > 23 ||
+        (mi = digits(s + 14, 2)) < 0 || mi > 59 || (sec = digits(s + 17, 2)) < 0 || sec > 60)
+        return -1;
+    s += 19;
     if (*s == '.') {
-        int digits = 0;
-        for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-            if (digits < 3)
+        int n = 0;
+        for (s++; *s >= '0' && *s <= '9'; s++, n++)
+            if (n < 3)
                 frac_ms = frac_ms * 10 + (*s - '0');
-        if (digits == 0)
+        if (n == 0)
             return -1;
-        for (; digits < 3; digits++)
+        for (; n < 3; n++)
             frac_ms *= 10;
     }
-    int off_min = 0;
     if (*s == 'Z' || *s == 'z') {
         s++;
-    } else if (*s == '+' || *s == '-') {
-        int oh, om;
-        if (sscanf(s + 1, "%2d:%2d", &oh, &om) != 2 || strlen(s) != 6)
+    } else if ((*s == '+' || *s == '-') && s[3] == ':') {
+        int oh = digits(s + 1, 2), om = digits(s + 4, 2);
+        if (oh < 0 || om < 0 || oh > 23 || om > 59)
             return -1;
         off_min = (oh * 60 + om) * (*s == '-' ? -1 : 1);
         s += 6;
@@ -224,13 +249,10 @@ int rfc3339_to_ms(const char *s, int64_t *out)
     }
     if (*s)
         return -1;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec; /* a leap second (60) rolls into the next minute */
-    *out = ((int64_t)timegm(&tm) - (int64_t)off_min * 60) * 1000 + frac_ms;
+    /* a leap second (60) rolls into the next minute */
+    *out =
+        ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off_min * 60) *
+            1000 +
+        frac_ms;
     return 0;
 }

@@ -142,7 +142,8 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
                 it->kind = ITEM_DEAD;
                 it->dead_code = "INTERNAL_ERROR";
                 snprintf(it->dead_message, sizeof(it->dead_message),
-                         "could not be stored (SQLSTATE %s); see ossd's log", store_last_sqlstate());
+                         "could not be stored (SQLSTATE %s); see ossd's log",
+                         store_last_sqlstate());
                 failures = 0;
                 continue;
             }
@@ -196,6 +197,7 @@ static void *run(void *arg)
 {
     struct writer *w = arg;
 
+    pthread_setname_np(pthread_self(), "ossd-writer");
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->stop && (!w->in || w->out))
@@ -230,6 +232,7 @@ struct writer *writer_new(const struct config *cfg, const struct event_ctx *ec, 
     w->cfg = cfg;
     w->ec = ec;
     w->store = store_new(cfg);
+    store_set_lookups_only(w->store);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (store_connect(w->store, err, errlen) != 0) {

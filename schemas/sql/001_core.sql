@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS business_actors (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- ossd draws ids from the identity sequences business_actors_actor_id_seq and
+-- outbox_id_seq by name (PostgreSQL's default names for these columns).
+
 -- Rows are written only by ossd's batch transaction, which keeps the
 -- references between these tables consistent; there are no foreign keys
 -- (their per-row triggers would cost more than the rest of the insert).
