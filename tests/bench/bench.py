@@ -1,0 +1,575 @@
+"""make bench: ossd's throughput, the raw limit, latency and peak RSS, in one run on the dev stack.
+
+Phases (tests/bench/README.md explains each figure):
+  1. throughput  BENCH_N submissions (default 200,000) through ossd, fresh database:
+                 produced before ossd starts (N <= 200,000) or streamed while it runs;
+                 timed from ossd's partition assignment to every submission decided
+                 in PostgreSQL and every event published; peak RSS (VmHWM)
+  2. raw limit   the same messages copied into one table with COPY (build/ossd-rawcopy)
+  3. latency     BENCH_RATE submissions/s (default 5,000) for BENCH_LAT_SECONDS (20 s)
+                 into a running ossd; input CreateTime -> event CreateTime, p50/p99
+
+The last line of output is one JSON object:
+  {"messages": N, "ossd_msgs_per_s": X, "raw_msgs_per_s": Y, "ratio": X/Y,
+   "p50_ms": A, "p99_ms": B, "max_rss_mb": C}
+Other knobs: BENCH_KEEP=1 keeps the run directory (logs, manifests),
+BENCH_PROFILE=1 records a system-wide perf profile of the throughput phase,
+BENCH_RAW_PREFETCH_MB (default 64; 0 = skip) adds an informational raw run with a
+larger consumer prefetch, BENCH_CONF="section:key=value;..." changes the ossd config
+of every phase (rawcopy reads the same file, so consumer settings stay identical),
+e.g. BENCH_CONF="kafka.consumer:fetch.wait.max.ms=20;ossd:batch_max=5000",
+BENCH_STREAM_ABOVE (default 200,000) is the N above which the input is streamed.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from benchlib import (LOADGEN, OSSD, RAWCOPY, BenchError, Broker, CpuSnapshot,  # noqa: E402
+                      CreditFeeder, Db, Manifest, Ossd, Proc, Stack, format_cpu, log, tail,
+                      verify, wait_for, write_config)
+
+N = int(os.environ.get("BENCH_N", "200000"))
+RATE = float(os.environ.get("BENCH_RATE", "5000"))
+LAT_SECONDS = float(os.environ.get("BENCH_LAT_SECONDS", "20"))
+KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")
+PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
+RAW_PREFETCH_MB = int(os.environ.get("BENCH_RAW_PREFETCH_MB", "64"))
+
+
+def parse_conf(spec):
+    out = {}
+    for item in filter(None, (x.strip() for x in spec.split(";"))):
+        m = re.match(r"^([\w.]+):([\w.]+)=(.*)$", item)
+        if not m:
+            raise SystemExit("BENCH_CONF: expected section:key=value, got %r" % item)
+        out[(m.group(1), m.group(2))] = m.group(3).strip()
+    return out
+
+
+CONF_EXTRA = parse_conf(os.environ.get("BENCH_CONF", ""))
+
+# Above this many messages the input topic cannot hold them all (the mock
+# broker keeps ~5 MB per partition: 64 x 5 MB = 320 MB, 200,000 x ~545 B =
+# 109 MB): the producer then streams, at most WINDOW messages (~65 MB, ~1 MB
+# per partition) ahead of what the consumer has committed.
+STREAM_ABOVE = int(os.environ.get("BENCH_STREAM_ABOVE", "200000"))
+WINDOW = 120000
+PARTITIONS = 64
+SEED = 2026
+
+TOPIC_IN, TOPIC_EV, TOPIC_DLQ = "oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq"
+LAT_IN, LAT_EV, LAT_DLQ = "bench.latency.submissions", "bench.latency.issuance", "bench.latency.dlq"
+RAW_STREAM = "bench.raw.submissions"
+TOPICS = ["%s:%d" % (TOPIC_IN, PARTITIONS), "%s:%d" % (TOPIC_EV, PARTITIONS), TOPIC_DLQ + ":16",
+          "%s:%d" % (LAT_IN, PARTITIONS), "%s:%d" % (LAT_EV, PARTITIONS), LAT_DLQ + ":16",
+          "%s:%d" % (RAW_STREAM, PARTITIONS)]
+
+
+class Bench:
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="ossd-bench-")
+        os.chmod(self.work, 0o755)
+        self.stack = Stack(os.path.join(self.work, "stack"))
+        self.broker = None
+        self.procs = []  # everything to stop at the end
+        self.tag = uuid.uuid4().hex[:6]
+        self.epoch = int(time.time())  # submitted_at clock: the same for both productions
+        self.results = {}
+        self.notes = []
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def start(self, proc):
+        self.procs.append(proc)
+        return proc
+
+    def ossd_config(self, name, url, group, topics=(TOPIC_IN, TOPIC_EV, TOPIC_DLQ)):
+        """The devstack's ossd.conf pointed at our broker, url and topics."""
+        settings = dict(CONF_EXTRA)
+        settings.update({
+            ("postgres", "url"): url,
+            ("kafka", "bootstrap.servers"): self.broker.bootstrap,
+            ("kafka", "group.id"): group,
+            ("topics", "submissions"): topics[0],
+            ("topics", "issuance"): topics[1],
+            ("topics", "dlq"): topics[2],
+        })
+        return write_config(self.path(name + ".conf"), self.stack.ossd_conf, settings)
+
+    def loadgen_args(self, topic, n, prefix, manifest, rate=0, seed=SEED, credits=False):
+        args = [LOADGEN, "--brokers", self.broker.bootstrap, "--topic", topic, "-n", str(n),
+                "--seed", str(seed), "--epoch", str(self.epoch), "--prefix", prefix,
+                "--manifest", manifest, "--stats"]
+        if rate:
+            args += ["--rate", str(rate)]
+        if credits:
+            args.append("--credits-stdin")
+        return args
+
+    @staticmethod
+    def loadgen_summary(proc):
+        out = proc.output()
+        m = re.search(r"loadgen: produced=(\d+) delivered=(\d+) failed=(\d+) undelivered=(\d+) "
+                      r"elapsed_s=([\d.]+) rate=(\d+)", out)
+        if proc.proc.returncode != 0 or not m or m.group(1) != m.group(2):
+            raise BenchError("loadgen failed (exit %s):\n%s" % (proc.proc.returncode,
+                                                                tail(proc.log_path)))
+        return int(m.group(1)), float(m.group(6))
+
+    def wait_done(self, ossd, db, topic, n, manifest_fn, t_start, what, extra_check=None):
+        """Polls PostgreSQL every 50 ms until every message of topic is consumed
+        and committed, every decision stored and every event published. Fails
+        when nothing moves for 60 s, ossd exits, or it takes far too long.
+        Returns the wall-clock time of completion."""
+        deadline = time.monotonic() + 120 + n / 200.0
+        last_state, last_change = None, time.monotonic()
+        next_report, last_rss = time.monotonic() + 5, 0.0
+        last_consumed, last_t = 0, time.time()
+        while True:
+            if not ossd.alive():
+                raise BenchError("ossd exited during %s (exit %s):\n%s"
+                                 % (what, ossd.proc.returncode, tail(ossd.log_path)))
+            if extra_check:
+                extra_check()
+            now = time.monotonic()
+            if now - last_rss >= 0.5:
+                ossd.sample_rss()
+                last_rss = now
+            consumed = db.consumed(topic)
+            state = (consumed,)
+            if consumed >= n:
+                manifest = manifest_fn()
+                if manifest is not None:
+                    decided, unpublished = db.decided(), db.unpublished()
+                    state = (consumed, decided, unpublished)
+                    if decided >= manifest.rows and unpublished == 0:
+                        return time.time()
+            if state != last_state:
+                last_state, last_change = state, now
+            elif now - last_change > 60:
+                raise BenchError("%s: no progress for 60 s (consumed %d of %d, state %s)\n"
+                                 "--- last lines of %s:\n%s" % (what, consumed, n, state,
+                                                                ossd.log_path,
+                                                                tail(ossd.log_path)))
+            if now > deadline:
+                raise BenchError("%s: not done after %.0f s (consumed %d of %d)"
+                                 % (what, time.time() - t_start, consumed, n))
+            if now >= next_report:
+                t = time.time()
+                log("    %5.1f s: %d of %d consumed and committed (%.0f/s lately), "
+                    "RSS %.1f MiB" % (t - t_start, consumed, n,
+                                      (consumed - last_consumed) / (t - last_t),
+                                      ossd.rss_samples[-1] / 1024 if ossd.rss_samples else 0))
+                last_consumed, last_t = consumed, t
+                next_report = now + 5
+            time.sleep(0.05)
+
+    def start_perf(self):
+        if not PROFILE:
+            return None
+        p = Proc("perf", ["perf", "record", "-a", "-g", "-F", "499", "-e", "cpu-clock",
+                          "-o", self.path("perf.data")], self.path("perf.log"))
+        return self.start(p)
+
+    def report_perf(self, perf):
+        if not perf:
+            return
+        perf.stop(30, signal.SIGINT)
+        for sort, limit, rows in (("comm,dso", "0.5", 20), ("comm,dso,symbol", "0.4", 40)):
+            r = subprocess.run(["perf", "report", "-i", self.path("perf.data"), "--stdio",
+                                "--no-children", "-g", "none", "--sort", sort,
+                                "--percent-limit", limit], capture_output=True, text=True,
+                               timeout=300)
+            lines = [ln for ln in r.stdout.splitlines() if ln.strip() and not
+                     ln.startswith("#") and "swapper" not in ln]
+            log("  perf, system-wide cpu-clock samples by %s (idle excluded; %% of all "
+                "samples):" % sort)
+            for ln in lines[:rows]:
+                log("    " + re.sub(r"\s+-\s+-\s*$", "", ln.rstrip()))
+
+    # ---- phases ----------------------------------------------------------------------
+
+    def setup(self):
+        log("== ossd benchmark: N=%d, latency at %g/s for %g s; %d CPUs; run dir %s"
+            % (N, RATE, LAT_SECONDS, os.cpu_count(), self.work))
+        if CONF_EXTRA:
+            log("   config changes (BENCH_CONF): %s" % ", ".join(
+                "[%s] %s = %s" % (k[0], k[1], v) for k, v in CONF_EXTRA.items()))
+        for b in (OSSD, LOADGEN, RAWCOPY):
+            if not os.access(b, os.X_OK):
+                raise BenchError("%s is missing: run make" % b)
+        log("== dev stack (PostgreSQL) and our own mock broker (%s)" % ", ".join(TOPICS))
+        self.stack.up()
+        self.broker = Broker(self.work, TOPICS)
+        self.procs.append(self.broker.proc)
+        self.postmaster = self.stack.postmaster_pid()
+
+    def throughput(self):
+        streaming = N > STREAM_ABOVE
+        log("\n== phase 1: ossd throughput, %d submissions (%s)"
+            % (N, "streamed while ossd runs" if streaming else "produced before ossd starts"))
+        url = self.stack.new_database("bench_tp")
+        conf = self.ossd_config("tp", url, "bench-tp-" + self.tag)
+        manifest_path = self.path("tp.manifest")
+        self.prefix = "tp-" + self.tag
+        db = Db(url)
+        gen = None
+        if not streaming:
+            gen = self.start(Proc("loadgen", self.loadgen_args(TOPIC_IN, N, self.prefix,
+                                                               manifest_path),
+                                  self.path("loadgen-tp.log")))
+            gen.wait(120 + N / 10000.0, "loadgen to produce %d messages" % N)
+            n, rate = self.loadgen_summary(gen)
+            log("  loadgen: %d messages produced at %.0f msgs/s" % (n, rate))
+            self.results["loadgen_msgs_per_s"] = rate
+            manifest = Manifest(manifest_path)
+
+        ossd = self.start(Ossd(conf, self.path("ossd-tp.log")))
+        t_assigned = ossd.wait_assigned()
+        log("  ossd assigned its partitions %.2f s after start" % (t_assigned - ossd.t_spawn))
+        others = [("mock broker", self.broker.proc.pid)]
+        feeder = None
+        if streaming:
+            feed_db = Db(url)
+            gen = self.start(Proc("loadgen", self.loadgen_args(TOPIC_IN, N, self.prefix,
+                                                               manifest_path, credits=True),
+                                  self.path("loadgen-tp.log"), stdin=subprocess.PIPE))
+            t_start = time.time()
+            feeder = CreditFeeder(gen.proc.stdin, lambda: feed_db.consumed(TOPIC_IN), WINDOW, N)
+            feeder.start()
+            others.append(("loadgen", gen.pid))
+            manifest = None
+        else:
+            t_start = t_assigned
+        cpu0 = CpuSnapshot(ossd.pid, self.postmaster, others)
+        perf = self.start_perf()
+
+        state = {"manifest": manifest}
+
+        def manifest_fn():
+            if state["manifest"] is None and not gen.alive():
+                self.loadgen_summary(gen)
+                state["manifest"] = Manifest(manifest_path)
+            return state["manifest"]
+
+        def check_gen():
+            if feeder and feeder.error:
+                raise BenchError("credit feeder: %s" % feeder.error)
+            if streaming and not gen.alive() and gen.proc.returncode != 0:
+                raise BenchError("loadgen failed (exit %s):\n%s" % (gen.proc.returncode,
+                                                                    tail(gen.log_path)))
+
+        t_end = self.wait_done(ossd, db, TOPIC_IN, N, manifest_fn, t_start, "throughput",
+                               check_gen)
+        cpu1 = CpuSnapshot(ossd.pid, self.postmaster, others)
+        hwm = ossd.status().get("VmHWM", 0)
+        self.report_perf(perf)
+        manifest = state["manifest"]
+        elapsed = t_end - t_start
+        if streaming:
+            _, rate = self.loadgen_summary(gen)
+            self.results["loadgen_msgs_per_s"] = rate
+            feeder.stop()
+
+        rc = ossd.stop(60)  # first: its backend's table statistics are flushed at exit
+        tables = db.all(
+            "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_tup_ins, "
+            "n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+            "WHERE seq_tup_read + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd + n_tup_del > 0 "
+            "ORDER BY seq_tup_read DESC, n_tup_ins DESC LIMIT 8")
+        errors, notes = verify(db, manifest)
+        outbox = db.one("SELECT count(*) FROM outbox")
+        status = dict(db.all("SELECT status, count(*) FROM submissions GROUP BY 1"))
+        db.close()
+        self.results.update({
+            "ossd_msgs_per_s": N / elapsed, "tp_elapsed_s": elapsed,
+            "tp_from_spawn_s": t_end - ossd.t_spawn, "tp_hwm_kb": hwm,
+            "tp_rss_max_kb": max(ossd.rss_samples or [0]),
+        })
+        log("  ossd: %d messages in %.2f s = %.0f msgs/s (%.2f s from process start)"
+            % (N, elapsed, N / elapsed, t_end - ossd.t_spawn))
+        log("  decided: %s; dead letters %s; %d re-deliveries ignored; %d outbox rows"
+            % (status, manifest.dead, manifest.expect.get("duplicate", 0), outbox))
+        log("  peak RSS (VmHWM) %.1f MiB; largest sampled VmRSS %.1f MiB; exit %s"
+            % (hwm / 1024, max(ossd.rss_samples or [0]) / 1024, rc))
+        log(format_cpu(*cpu1.delta(cpu0)))
+        log("  PostgreSQL table access (pg_stat_user_tables; migrations included):")
+        log("    %-20s %9s %13s %9s %9s %9s %9s" % ("table", "seq scans", "rows seq-read",
+                                                  "idx scans", "inserted", "updated",
+                                                  "deleted"))
+        for t in tables:
+            log("    %-20s %9d %13d %9d %9d %9d %9d" % t)
+        for n in notes:
+            self.notes.append("throughput: " + n)
+            log("  NOTE: " + n)
+        if rc != 0:
+            self.notes.append("throughput: ossd exited %s on SIGTERM" % rc)
+        if errors:
+            raise BenchError("throughput phase: exactness check failed:\n  " +
+                             "\n  ".join(errors))
+        log("  exactness: every submission decided once, dead letters as expected: OK")
+
+    def rawcopy(self, label, extra=(), info_only=False):
+        streaming = N > STREAM_ABOVE
+        url = self.stack.new_database("bench_raw", migrate=False)
+        topic = RAW_STREAM if streaming else TOPIC_IN
+        conf = self.ossd_config("raw", url, "bench-raw-" + self.tag,
+                                (topic, TOPIC_EV, TOPIC_DLQ))
+        args = [RAWCOPY, "--config", conf, "-n", str(N), "--idle-timeout", "120"]
+        for x in extra:
+            args += ["-X", x]
+        if streaming:
+            args.append("--progress")
+        raw = self.start(Proc("rawcopy", args, self.path("rawcopy-%s.log" % label)))
+        others = [("rawcopy", raw.pid), ("mock broker", self.broker.proc.pid)]
+        gen = feeder = None
+        if streaming:
+            wait_for(lambda: "assigned" in raw.output() or not raw.alive(), 60,
+                     "rawcopy's assignment", log_path=raw.log_path)
+
+            def progress():
+                m = re.findall(r"^progress (\d+)$", raw.output(), re.M)
+                return int(m[-1]) if m else 0
+            gen = self.start(Proc("loadgen", self.loadgen_args(RAW_STREAM, N, self.prefix,
+                                                               self.path("raw.manifest"),
+                                                               credits=True),
+                                  self.path("loadgen-raw.log"), stdin=subprocess.PIPE))
+            feeder = CreditFeeder(gen.proc.stdin, progress, WINDOW, N)
+            feeder.start()
+            others.append(("loadgen", gen.pid))
+        cpu0 = cpu1 = CpuSnapshot(None, self.postmaster, others)
+        deadline = time.monotonic() + 180 + N / 500.0
+        while raw.alive():  # CPU times can only be read while the processes live
+            if time.monotonic() > deadline:
+                raise BenchError("rawcopy did not copy %d messages in time:\n%s"
+                                 % (N, tail(raw.log_path)))
+            cpu1 = CpuSnapshot(None, self.postmaster, others)
+            time.sleep(0.05)
+        raw.wait(10)
+        if feeder:
+            feeder.stop()
+            gen.wait(60)
+            self.loadgen_summary(gen)
+        m = re.search(r"rawcopy: messages=(\d+) elapsed_s=([\d.]+) rate=([\d.]+)", raw.output())
+        if raw.proc.returncode != 0 or not m:
+            raise BenchError("rawcopy failed (exit %s):\n%s" % (raw.proc.returncode,
+                                                                tail(raw.log_path)))
+        rate = float(m.group(3))
+        db = Db(url)
+        rows = db.one("SELECT count(*) FROM raw_copy")
+        db.close()
+        if rows != N:
+            raise BenchError("rawcopy: %d rows in raw_copy, expected %d" % (rows, N))
+        log("  %s: %d messages in %s s = %.0f msgs/s" % (label, N, m.group(2), rate))
+        if not info_only:
+            log(format_cpu(*cpu1.delta(cpu0)))
+        return rate
+
+    def raw_limit(self):
+        log("\n== phase 2: raw limit (build/ossd-rawcopy: consume, COPY into one table, "
+            "commit per batch), %s" % ("same generator, streamed into %s" % RAW_STREAM
+                                       if N > STREAM_ABOVE else "the same messages, same topic"))
+        self.results["raw_msgs_per_s"] = self.rawcopy("rawcopy (ossd's consumer settings)")
+        if RAW_PREFETCH_MB > 0 and N <= STREAM_ABOVE:
+            self.results["raw_prefetch_msgs_per_s"] = self.rawcopy(
+                "rawcopy (queued.max.messages.kbytes=%d, information only)"
+                % (RAW_PREFETCH_MB * 1024),
+                ["queued.max.messages.kbytes=%d" % (RAW_PREFETCH_MB * 1024)], info_only=True)
+
+    def latency(self):
+        n = max(1, int(RATE * LAT_SECONDS))
+        log("\n== phase 3: latency, %d submissions at %g/s into a running ossd" % (n, RATE))
+        url = self.stack.new_database("bench_lat")
+        conf = self.ossd_config("lat", url, "bench-lat-" + self.tag, (LAT_IN, LAT_EV, LAT_DLQ))
+        db = Db(url)
+        ossd = self.start(Ossd(conf, self.path("ossd-lat.log")))
+        ossd.wait_assigned()
+        time.sleep(1.0)  # fetchers running, nothing to catch up on
+        manifest_path = self.path("lat.manifest")
+        t_start = time.time()
+        gen = self.start(Proc("loadgen", self.loadgen_args(LAT_IN, n, "lat-" + self.tag,
+                                                           manifest_path, rate=RATE,
+                                                           seed=SEED + 1),
+                              self.path("loadgen-lat.log")))
+        state = {"manifest": None}
+
+        def manifest_fn():
+            if state["manifest"] is None and not gen.alive():
+                self.loadgen_summary(gen)
+                state["manifest"] = Manifest(manifest_path)
+            return state["manifest"]
+
+        def check_gen():
+            if not gen.alive() and gen.proc.returncode != 0:
+                raise BenchError("loadgen failed (exit %s):\n%s" % (gen.proc.returncode,
+                                                                    tail(gen.log_path)))
+
+        self.wait_done(ossd, db, LAT_IN, n, manifest_fn, t_start, "latency", check_gen)
+        _, offered = self.loadgen_summary(gen)
+        hwm = ossd.status().get("VmHWM", 0)
+        manifest = state["manifest"]
+        errors, notes = verify(db, manifest)
+        db.close()
+        rc = ossd.stop(60)
+        if rc != 0:
+            self.notes.append("latency: ossd exited %s on SIGTERM" % rc)
+        if errors:
+            raise BenchError("latency phase: exactness check failed:\n  " + "\n  ".join(errors))
+        for note in notes:
+            self.notes.append("latency: " + note)
+
+        inputs = read_topic(self.broker.bootstrap, LAT_IN)
+        events = read_topic(self.broker.bootstrap, LAT_EV)
+        in_ts, seen_twice, t_first = {}, set(), None
+        for value, ts in inputs:
+            m = re.search(rb'"submission_id":"([^"]+)"', value)
+            t_first = ts if t_first is None else min(t_first, ts)
+            if not m:
+                continue
+            sid = m.group(1).decode()
+            if sid in in_ts:
+                seen_twice.add(sid)  # re-deliveries and conflicts: ambiguous input time
+            else:
+                in_ts[sid] = ts
+        lat, warm, done = [], 0, set()
+        for value, ts in sorted(events, key=lambda e: e[1]):
+            sid = json.loads(value)["data"]["submission_id"]
+            if sid not in in_ts or sid in seen_twice or sid in done:
+                continue
+            done.add(sid)  # an event sent again (at least once) counts once, the first
+            if in_ts[sid] < t_first + 1000:
+                warm += 1  # the first second: connections and caches warming up
+                continue
+            lat.append(ts - in_ts[sid])
+        if len(done) + warm + len(seen_twice & set(in_ts)) < manifest.decisions:
+            raise BenchError("latency: %d events on %s for %d decisions"
+                             % (len(events), LAT_EV, manifest.decisions))
+        if len(events) > manifest.decisions:
+            self.notes.append("latency: %d events for %d decisions (sent again)"
+                              % (len(events), manifest.decisions))
+        if not lat:
+            raise BenchError("latency: no event could be matched to its input")
+        lat.sort()
+
+        def pct(p):
+            return float(lat[max(0, math.ceil(p / 100.0 * len(lat)) - 1)])
+
+        self.results.update({"p50_ms": pct(50), "p99_ms": pct(99), "lat_hwm_kb": hwm,
+                             "lat_offered": offered})
+        log("  offered %.0f msgs/s; %d events, %d measured (first second skipped: %d; "
+            "ids sent twice skipped: %d)" % (offered, len(events), len(lat), warm,
+                                             len(seen_twice)))
+        log("  latency ms: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  mean %.1f"
+            % (pct(50), pct(90), pct(99), pct(99.9), lat[-1], sum(lat) / len(lat)))
+        log("  peak RSS (VmHWM) %.1f MiB; exit %s" % (hwm / 1024, rc))
+
+    def cleanup(self, ok):
+        for p in reversed(self.procs):
+            try:
+                p.stop(30)
+            except Exception as e:  # noqa: BLE001 (best effort, keep stopping the rest)
+                log("warning: stopping %s: %s" % (p.name, e))
+        self.stack.down()
+        if ok and not KEEP:
+            shutil.rmtree(self.work, ignore_errors=True)
+        else:
+            log("run directory kept: %s" % self.work)
+
+
+def read_topic(bootstrap, topic, timeout=120):
+    """Every message of topic as (value, CreateTime ms), all partitions up to
+    their current high watermark."""
+    from confluent_kafka import Consumer, TopicPartition, TIMESTAMP_CREATE_TIME
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-read-" + uuid.uuid4().hex,
+                  "enable.auto.commit": False, "enable.partition.eof": False})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        parts = sorted(md.topics[topic].partitions)
+        want = {}
+        for p in parts:
+            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if hi > lo:
+                want[p] = hi
+        c.assign([TopicPartition(topic, p, 0) for p in want])
+        out, pos = [], {p: 0 for p in want}
+        deadline = time.monotonic() + timeout
+        while any(pos[p] < want[p] for p in want):
+            if time.monotonic() > deadline:
+                raise BenchError("timed out reading %s" % topic)
+            for m in c.consume(10000, 0.5):
+                if m.error():
+                    continue
+                tstype, ts = m.timestamp()
+                if tstype != TIMESTAMP_CREATE_TIME:
+                    raise BenchError("%s: message without CreateTime" % topic)
+                out.append((m.value(), ts))
+                pos[m.partition()] = m.offset() + 1
+        return out
+    finally:
+        c.close()
+
+
+def main():
+    def on_term(sig, frame):
+        raise SystemExit("bench: terminated by signal %d" % sig)
+    signal.signal(signal.SIGTERM, on_term)
+    b = Bench()
+    ok = False
+    try:
+        b.setup()
+        b.throughput()
+        b.raw_limit()
+        b.latency()
+        ok = True
+    except BenchError as e:
+        print("\nbench: FAILED: %s" % e, file=sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001 (a bug here: say so, and still clean up)
+        import traceback
+        traceback.print_exc()
+        print("\nbench: FAILED (internal error above)", file=sys.stderr, flush=True)
+    finally:
+        b.cleanup(ok)
+    if not ok:
+        return 1
+    r = b.results
+    hwm_mb = max(r["tp_hwm_kb"], r["lat_hwm_kb"]) / 1024.0
+    ratio = r["ossd_msgs_per_s"] / r["raw_msgs_per_s"]
+    log("\n== summary (%s)" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    log("  messages               %d (%s at %.0f msgs/s)"
+        % (N, "streamed by loadgen, paced by the consumer" if N > STREAM_ABOVE
+           else "produced by loadgen beforehand", r["loadgen_msgs_per_s"]))
+    log("  ossd throughput        %.0f msgs/s (%.2f s from assignment to the last event "
+        "published)" % (r["ossd_msgs_per_s"], r["tp_elapsed_s"]))
+    log("  raw limit              %.0f msgs/s (ossd's consumer settings)" % r["raw_msgs_per_s"])
+    if "raw_prefetch_msgs_per_s" in r:
+        log("  raw, %d MB prefetch    %.0f msgs/s (information only)"
+            % (RAW_PREFETCH_MB, r["raw_prefetch_msgs_per_s"]))
+    log("  ratio                  %.3f" % ratio)
+    log("  latency at %.0f/s     p50 %.0f ms, p99 %.0f ms" % (r["lat_offered"], r["p50_ms"],
+                                                            r["p99_ms"]))
+    log("  peak RSS               %.1f MiB (throughput %.1f, latency %.1f)"
+        % (hwm_mb, r["tp_hwm_kb"] / 1024.0, r["lat_hwm_kb"] / 1024.0))
+    for n in b.notes:
+        log("  note: " + n)
+    print(json.dumps({"messages": N, "ossd_msgs_per_s": round(r["ossd_msgs_per_s"], 1),
+                      "raw_msgs_per_s": round(r["raw_msgs_per_s"], 1), "ratio": round(ratio, 3),
+                      "p50_ms": round(r["p50_ms"], 1), "p99_ms": round(r["p99_ms"], 1),
+                      "max_rss_mb": round(hwm_mb, 1)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
