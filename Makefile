@@ -160,7 +160,8 @@ unit-security:
 # ASan + UBSan + libFuzzer coverage into $(FUZZ_BUILD)/fuzz_NAME. `make fuzz` fuzzes each
 # harness for FUZZ_SECONDS (new inputs go to $(FUZZ_BUILD)/corpus/NAME, crashes to
 # $(FUZZ_BUILD)/artifacts/NAME/); `make fuzz-regress` replays the seed corpora
-# (tests/fuzz/corpus/NAME) and every saved crash (tests/fuzz/regress/NAME) once.
+# (tests/fuzz/corpus/NAME) and every saved crash (tests/fuzz/regress/NAME) once, and checks
+# that each reproducer of a reported, unfixed bug (tests/fuzz/known/NAME) still fails.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
@@ -198,6 +199,13 @@ fuzz-regress: $(FUZZ_BINS)
 	    $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$n -runs=0 -timeout=25 -rss_limit_mb=4096 $$dirs \
 	        >$(FUZZ_BUILD)/regress-$$n.log 2>&1 || \
 	        { tail -n 60 $(FUZZ_BUILD)/regress-$$n.log; echo "fuzz-regress: $$n failed" >&2; exit 1; }; \
+	done; \
+	for f in $$(find tests/fuzz/known -type f 2>/dev/null | sort); do \
+	    n=$$(basename $$(dirname $$f)); \
+	    if $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$n -runs=0 $$f >$(FUZZ_BUILD)/known.log 2>&1; then \
+	        echo "fuzz-regress: $$f no longer fails: the bug is fixed, move it to tests/fuzz/regress/$$n/" >&2; exit 1; \
+	    fi; \
+	    echo "== fuzz-regress known bug, still failing as expected: $$f"; \
 	done
 
 fuzz: $(FUZZ_BINS)

@@ -42,7 +42,7 @@ static const struct key_def keys[] = {
     STR("ossd", "log_level", log_level, "info", "error, warning, info or debug"),
     STR("ossd", "log_target", log_target, "auto",
         "journal, stderr or auto (journal when JOURNAL_STREAM is set)"),
-    INT("ossd", "batch_max", batch_max, "2000", 1, 100000,
+    INT("ossd", "batch_max", batch_max, "1000", 1, 100000,
         "most messages in one batch (one PostgreSQL transaction)"),
     INT("ossd", "batch_ms", batch_ms, "20", 1, 60000,
         "longest wait, in ms, to fill a batch once its first message arrived"),

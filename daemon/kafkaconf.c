@@ -16,7 +16,8 @@ static const char *const consumer_defaults[][2] = {
      * 500: it bounds the latency added at low rates */
     {"fetch.wait.max.ms", "25"},
     {"queued.max.messages.kbytes", "8192"}, /* prefetch: 8 MB, not 64 MB */
-    {"fetch.max.bytes", "4194304"},
+    {"fetch.max.bytes", "1048576"},         /* a fetch response pins its buffer while any of its
+                                                messages is in a batch: keep them small */
     {"max.partition.fetch.bytes", "1048576"},
 };
 static const char *const producer_defaults[][2] = {

@@ -666,6 +666,45 @@ void copyb_int8(struct buf *b, int64_t v)
     put_be(b, (uint64_t)v, 8);
 }
 
+void copyb_int4(struct buf *b, int32_t v)
+{
+    put_be(b, 4, 4);
+    put_be(b, (uint32_t)v, 4);
+}
+
+void copyb_bool(struct buf *b, int v)
+{
+    put_be(b, 1, 4);
+    buf_putc(b, v ? 1 : 0);
+}
+
+void copyb_null(struct buf *b)
+{
+    put_be(b, 0xffffffffu, 4);
+}
+
+void copyb_str(struct buf *b, const char *s)
+{
+    copyb_bytes(b, s, s ? strlen(s) : 0);
+}
+
+void copyb_uuid(struct buf *b, const char *u)
+{
+    unsigned char raw[16];
+    int n = 0;
+    for (const char *p = u; *p && n < 32; p++) {
+        int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+        if (v < 0)
+            continue; /* the dashes */
+        if (n % 2 == 0)
+            raw[n / 2] = (unsigned char)(v << 4);
+        else
+            raw[n / 2] |= (unsigned char)v;
+        n++;
+    }
+    copyb_bytes(b, raw, 16);
+}
+
 void copyb_bytes(struct buf *b, const void *p, size_t len)
 {
     if (!p) {

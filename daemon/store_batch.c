@@ -270,8 +270,11 @@ static int create_actors(struct store *st, struct attempt *a, struct batch *b)
         struct actor *ac = strmap_get(&a->actors, keys[i]);
         ac->id = atoll(PQgetvalue(r, (int)i, 0));
         snprintf(ac->nib, sizeof(ac->nib), "812%010lld", (long long)ac->id);
-        copy_int(&a->actors_copy, ac->id, '\t');
-        copy_str(&a->actors_copy, keys[i], '\n');
+        if (a->actors_copy.len == 0)
+            copyb_header(&a->actors_copy);
+        copyb_fields(&a->actors_copy, 2);
+        copyb_int8(&a->actors_copy, ac->id);
+        copyb_str(&a->actors_copy, keys[i]);
     }
     PQclear(r);
     free(keys);
@@ -324,13 +327,17 @@ static void decide_in_order(struct attempt *a, struct item *it, const char *topi
             const struct item_activity *x = &it->act[i];
             snprintf(key, sizeof(key), "%lld|%s|%s", (long long)ac->id, it->district, x->kbli);
             strmap_put(&a->acts, key, (void *)1);
-            copy_int(&a->acts_copy, ac->id, '\t');
-            copy_str(&a->acts_copy, it->district, '\t');
-            copy_str(&a->acts_copy, x->kbli, '\t');
-            copy_str(&a->acts_copy, x->risk, '\t');
-            copy_str(&a->acts_copy, x->permit, '\t');
-            copy_str(&a->acts_copy, x->status, '\t');
-            copy_str(&a->acts_copy, it->submission_id, '\n');
+            struct buf *ab = &a->acts_copy;
+            if (ab->len == 0)
+                copyb_header(ab);
+            copyb_fields(ab, 7);
+            copyb_int8(ab, ac->id);
+            copyb_str(ab, it->district);
+            copyb_str(ab, x->kbli);
+            copyb_str(ab, x->risk);
+            copyb_str(ab, x->permit);
+            copyb_str(ab, x->status);
+            copyb_str(ab, it->submission_id);
         }
     }
     event_identify(it);
@@ -342,35 +349,42 @@ static void write_submission(struct attempt *a, const struct item *it, const cha
 {
     const char *channel = it->schema_ok ? it->channel : NULL;
     struct buf *s = &a->subs;
+    int issued = !it->out_rejected;
 
-    copy_str(s, it->submission_id, '\t');
-    copy_bytea(s, it->sha, 32, '\t');
-    copy_str(s, it->out_rejected ? "rejected" : "issued", '\t');
-    if (it->out_rejected) {
-        copy_str(s, NULL, '\t');
-        copy_str(s, NULL, '\t');
-        copy_str(s, NULL, '\t');
+    if (s->len == 0)
+        copyb_header(s);
+    copyb_fields(s, 16);
+    copyb_str(s, it->submission_id);
+    copyb_bytes(s, it->sha, 32);
+    copyb_str(s, issued ? "issued" : "rejected");
+    if (issued) {
+        copyb_int8(s, it->actor_id);
+        copyb_str(s, it->nib);
+        copyb_bool(s, it->nib_new);
     } else {
-        copy_int(s, it->actor_id, '\t');
-        copy_str(s, it->nib, '\t');
-        copy_str(s, it->nib_new ? "t" : "f", '\t');
+        copyb_null(s);
+        copyb_null(s);
+        copyb_null(s);
     }
-    copy_str(s, channel, '\t');
-    copy_str(s, !it->out_rejected && it->scale[0] ? it->scale : NULL, '\t');
-    copy_str(s, !it->out_rejected && it->authority[0] ? it->authority : NULL, '\t');
-    if (it->out_rejected && it->out_reasons) {
+    copyb_str(s, channel);
+    copyb_str(s, issued && it->scale[0] ? it->scale : NULL);
+    copyb_str(s, issued && it->authority[0] ? it->authority : NULL);
+    if (!issued && it->out_reasons) {
         char *r = json_dumps(it->out_reasons, JSON_COMPACT);
-        copy_str(s, r, '\t');
+        copyb_jsonb(s, r, strlen(r));
         free(r);
     } else {
-        copy_str(s, NULL, '\t');
+        copyb_null(s);
     }
-    copy_str(s, it->event_id, '\t');
-    copy_ts_ms(s, it->schema_ok ? it->submitted_ms : 0, '\t');
-    copy_ts_ms(s, decided_ms, '\t');
-    copy_str(s, topic, '\t');
-    copy_int(s, it->partition, '\t');
-    copy_int(s, it->offset, '\n');
+    copyb_uuid(s, it->event_id);
+    if (it->schema_ok && it->submitted_ms)
+        copyb_timestamptz(s, it->submitted_ms);
+    else
+        copyb_null(s);
+    copyb_timestamptz(s, decided_ms);
+    copyb_str(s, topic);
+    copyb_int4(s, it->partition);
+    copyb_int8(s, it->offset);
 }
 
 /* One outbox row in COPY BINARY format (values are copied as they are: no
@@ -535,22 +549,24 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
         goto err;
     for (size_t i = 0; i < b->n_out; i++)
         write_outbox_row(&a, &b->out[i], b->decided_ms);
-    if (a.outbox.len)
-        copyb_trailer(&a.outbox);
+    struct buf *binary[] = {&a.outbox, &a.subs, &a.acts_copy, &a.actors_copy};
+    for (size_t i = 0; i < ARRAY_SIZE(binary); i++)
+        if (binary[i]->len)
+            copyb_trailer(binary[i]);
 
     if ((a.actors_copy.len &&
-         pg_copy(st->conn, "COPY business_actors (actor_id, actor_key) FROM STDIN", &a.actors_copy,
-                 a.err, sizeof(a.err)) != 0) ||
+         pg_copy(st->conn, "COPY business_actors (actor_id, actor_key) FROM STDIN (FORMAT binary)",
+                 &a.actors_copy, a.err, sizeof(a.err)) != 0) ||
         (a.subs.len &&
          pg_copy(st->conn,
                  "COPY submissions (submission_id, payload_sha256, status, actor_id, nib, "
                  "nib_new, channel, scale, authority, reasons, event_id, submitted_at, "
-                 "decided_at, src_topic, src_partition, src_offset) FROM STDIN",
+                 "decided_at, src_topic, src_partition, src_offset) FROM STDIN (FORMAT binary)",
                  &a.subs, a.err, sizeof(a.err)) != 0) ||
         (a.acts_copy.len &&
          pg_copy(st->conn,
                  "COPY activities (actor_id, district, kbli, risk, permit, permit_status, "
-                 "submission_id) FROM STDIN",
+                 "submission_id) FROM STDIN (FORMAT binary)",
                  &a.acts_copy, a.err, sizeof(a.err)) != 0) ||
         (a.outbox.len &&
          pg_copy(st->conn,

@@ -32,6 +32,11 @@ void copy_ts_ms(struct buf *b, int64_t ms, char sep); /* 0 -> \N */
 void copyb_header(struct buf *b);
 void copyb_fields(struct buf *b, int n);
 void copyb_int8(struct buf *b, int64_t v);
+void copyb_int4(struct buf *b, int32_t v);
+void copyb_bool(struct buf *b, int v);
+void copyb_null(struct buf *b);
+void copyb_str(struct buf *b, const char *s); /* text, char(n); NULL -> SQL NULL */
+void copyb_uuid(struct buf *b, const char *uuid36);
 void copyb_bytes(struct buf *b, const void *p, size_t len); /* text or bytea */
 void copyb_jsonb(struct buf *b, const char *json, size_t len);
 void copyb_timestamptz(struct buf *b, int64_t epoch_ms);
