@@ -211,8 +211,8 @@ static void collect(struct app *a)
 {
     int committed;
     double commit_s;
-    struct batch *b = writer_take(a->writer, &committed, &commit_s);
-    if (b)
+    struct batch *b;
+    while ((b = writer_take(a->writer, &committed, &commit_s)))
         finish(a, b, committed, commit_s);
 }
 

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "store.h"
 
+#define DONE_MAX 4
+
 struct writer {
     const struct config *cfg;
     const struct event_ctx *ec;
@@ -20,12 +22,18 @@ struct writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 
-    /* Guarded by mu. */
-    struct batch *in;  /* submitted, not handed back yet */
-    struct batch *out; /* handed back, not taken yet */
-    int out_committed;
-    double out_commit_s;
-    int abandon; /* give up `in` */
+    /* Guarded by mu. The main thread can hand over the next batch while
+     * the writer commits the current one and before it took the last one
+     * back: decisions, commits and publication overlap. */
+    struct batch *cur;  /* being committed */
+    struct batch *next; /* submitted, waiting for cur */
+    struct done {
+        struct batch *b;
+        int committed;
+        double commit_s;
+    } done[DONE_MAX]; /* handed back, not taken yet, oldest first */
+    size_t n_done;
+    int abandon; /* give up cur */
     int stop;
     enum writer_state state;
     int pg_down;
@@ -193,6 +201,14 @@ static int commit_with_retries(struct writer *w, struct batch *b, double *commit
     }
 }
 
+static void push_done(struct writer *w, struct batch *b, int committed, double commit_s)
+{
+    w->done[w->n_done].b = b;
+    w->done[w->n_done].committed = committed;
+    w->done[w->n_done].commit_s = commit_s;
+    w->n_done++;
+}
+
 static void *run(void *arg)
 {
     struct writer *w = arg;
@@ -200,24 +216,24 @@ static void *run(void *arg)
     pthread_setname_np(pthread_self(), "ossd-writer");
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && (!w->in || w->out))
+        while (!w->stop && (!w->next || w->n_done >= DONE_MAX - 1))
             pthread_cond_wait(&w->cv, &w->mu);
         if (w->stop)
             break;
-        struct batch *b = w->in;
+        w->cur = w->next;
+        w->next = NULL;
         w->state = WRITER_BUSY;
+        pthread_cond_broadcast(&w->cv); /* room for the next one */
         pthread_mutex_unlock(&w->mu);
 
         double commit_s = 0;
-        int ok = commit_with_retries(w, b, &commit_s);
+        int ok = commit_with_retries(w, w->cur, &commit_s);
 
         pthread_mutex_lock(&w->mu);
-        w->in = NULL;
-        w->out = b;
-        w->out_committed = ok;
-        w->out_commit_s = commit_s;
+        push_done(w, w->cur, ok, commit_s);
+        w->cur = NULL;
         w->abandon = 0;
-        w->state = WRITER_IDLE;
+        w->state = w->next ? WRITER_BUSY : WRITER_IDLE;
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
@@ -249,6 +265,14 @@ struct writer *writer_new(const struct config *cfg, const struct event_ctx *ec, 
     return w;
 }
 
+static void free_batch(struct batch *b)
+{
+    if (b) {
+        batch_free(b);
+        free(b);
+    }
+}
+
 void writer_free(struct writer *w)
 {
     if (!w)
@@ -258,14 +282,10 @@ void writer_free(struct writer *w)
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    if (w->in) {
-        batch_free(w->in);
-        free(w->in);
-    }
-    if (w->out) {
-        batch_free(w->out);
-        free(w->out);
-    }
+    free_batch(w->cur);
+    free_batch(w->next);
+    for (size_t i = 0; i < w->n_done; i++)
+        free_batch(w->done[i].b);
     store_free(w->store);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
@@ -276,8 +296,8 @@ int writer_submit(struct writer *w, struct batch *b)
 {
     int rc = -1;
     pthread_mutex_lock(&w->mu);
-    if (!w->in) {
-        w->in = b;
+    if (!w->next) {
+        w->next = b;
         w->state = WRITER_BUSY;
         pthread_cond_broadcast(&w->cv);
         rc = 0;
@@ -288,13 +308,14 @@ int writer_submit(struct writer *w, struct batch *b)
 
 struct batch *writer_take(struct writer *w, int *committed, double *commit_s)
 {
-    struct batch *b;
+    struct batch *b = NULL;
     pthread_mutex_lock(&w->mu);
-    b = w->out;
-    if (b) {
-        *committed = w->out_committed;
-        *commit_s = w->out_commit_s;
-        w->out = NULL;
+    if (w->n_done) {
+        b = w->done[0].b;
+        *committed = w->done[0].committed;
+        *commit_s = w->done[0].commit_s;
+        memmove(w->done, w->done + 1, (w->n_done - 1) * sizeof(w->done[0]));
+        w->n_done--;
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
@@ -304,7 +325,7 @@ struct batch *writer_take(struct writer *w, int *committed, double *commit_s)
 void writer_wait(struct writer *w, int timeout_ms)
 {
     pthread_mutex_lock(&w->mu);
-    if (!w->out && w->in)
+    if (!w->n_done && (w->cur || w->next))
         timed_wait(w, timeout_ms);
     pthread_mutex_unlock(&w->mu);
 }
@@ -314,12 +335,16 @@ void writer_drain(struct writer *w, int timeout_ms)
     int64_t deadline = mono_ms() + timeout_ms;
 
     pthread_mutex_lock(&w->mu);
-    while (w->in && mono_ms() < deadline)
+    while ((w->cur || w->next) && mono_ms() < deadline)
         timed_wait(w, deadline - mono_ms());
-    if (w->in) {
+    if (w->next && w->n_done < DONE_MAX) { /* never started: give it back as is */
+        push_done(w, w->next, 0, 0);
+        w->next = NULL;
+    }
+    if (w->cur) {
         w->abandon = 1;
         pthread_cond_broadcast(&w->cv);
-        while (w->in)
+        while (w->cur)
             pthread_cond_wait(&w->cv, &w->mu);
     }
     pthread_mutex_unlock(&w->mu);

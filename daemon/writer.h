@@ -32,9 +32,11 @@ struct writer *writer_new(const struct config *cfg, const struct event_ctx *ec, 
 /* Stops the thread (abandoning a batch still in hand) and frees. */
 void writer_free(struct writer *w);
 
-/* Hands b to the writer; 0, or -1 when one is already in hand. */
+/* Hands b to the writer (it may still be committing the previous one); 0,
+ * or -1 when one is already waiting. */
 int writer_submit(struct writer *w, struct batch *b) MUST_CHECK;
-/* A committed batch, or an abandoned one (*committed = 0); NULL when none.
+/* The oldest batch handed back: committed, or abandoned (*committed = 0);
+ * NULL when none.
  * The caller owns it again. commit_s: the duration of the successful attempt. */
 struct batch *writer_take(struct writer *w, int *committed, double *commit_s);
 /* Waits until a batch is handed back or timeout_ms passes. */

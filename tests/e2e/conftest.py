@@ -1,5 +1,8 @@
 """Fixtures: one dev-stack PostgreSQL per session; per test a database, a mock
-broker and the daemons the test starts (all stopped at the end)."""
+broker and the daemons the test starts (all stopped at the end).
+
+OSSD_E2E_KAFKA=apache: one Apache Kafka broker per session instead, and per test topics and
+a consumer group of its own on it (harness.ApacheBroker; harness.TOPICS names them)."""
 import os
 import shutil
 import sys
@@ -23,8 +26,19 @@ def stack():
     shutil.rmtree(s.run_dir, ignore_errors=True)
 
 
+def pytest_configure(config):
+    if harness.KAFKA not in ("mock", "apache"):
+        raise pytest.UsageError("OSSD_E2E_KAFKA must be mock or apache, not %r" % harness.KAFKA)
+
+
+def pytest_report_header(config):
+    if harness.APACHE:
+        return "ossd e2e: Apache Kafka (OSSD_E2E_KAFKA=apache): one broker, topics per test"
+    return None
+
+
 class Env:
-    def __init__(self, stack, workdir):
+    def __init__(self, stack, workdir, test_name=None):
         self.stack = stack
         self.workdir = workdir
         self.pg_url = stack.new_database()
@@ -32,14 +46,23 @@ class Env:
         self.broker = None
         self.daemons = []
         self.collectors = []
+        if harness.APACHE:  # this test's topic names, known before its broker is "started"
+            self.kafka_suffix = harness.kafka_suffix(test_name)
+            harness.TOPICS = harness.apache_topics(self.kafka_suffix)
 
     def start_broker(self, **kw):
+        if harness.APACHE:
+            self.broker = harness.ApacheBroker(self.stack, self.kafka_suffix, **kw)
+            return self.broker
         self.broker = harness.MockBroker(self.workdir, **kw)
         return self.broker
 
     def daemon(self, start=True, **kw):
         if self.broker is None:
             self.start_broker()
+        if harness.APACHE:
+            kw.setdefault("group", self.broker.group)
+            kw.setdefault("topics", self.broker.topics)
         kw.setdefault("name", "ossd%d" % len(self.daemons))
         d = harness.Daemon(self.workdir, self.pg_url, self.broker.bootstrap, **kw)
         self.daemons.append(d)
@@ -47,8 +70,8 @@ class Env:
             d.start()
         return d
 
-    def produce(self, messages, topic=harness.TOPICS[0]):
-        return harness.produce(self.broker.bootstrap, messages, topic)
+    def produce(self, messages, topic=None):
+        return harness.produce(self.broker.bootstrap, messages, topic)  # None: TOPICS[0]
 
     def collector(self, topic):
         c = harness.Collector(self.broker.bootstrap, topic)
@@ -73,7 +96,7 @@ class Env:
 @pytest.fixture
 def env(stack, request):
     workdir = tempfile.mkdtemp(prefix="ossd-t-")
-    e = Env(stack, workdir)
+    e = Env(stack, workdir, request.node.name)
     yield e
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for d in e.daemons:
@@ -85,6 +108,7 @@ def env(stack, request):
         c.close()
     if e.broker:
         e.broker.stop()
+    harness.TOPICS = harness.BASE_TOPICS
     if failed:
         for d in e.daemons:
             print("---- %s log (tail) ----" % d.name)

@@ -1,7 +1,14 @@
 """Test harness: a private PostgreSQL (deploy/devstack), one mock broker and one
-database per test, the real build/ossd, and Kafka helpers (confluent_kafka)."""
+database per test, the real build/ossd, and Kafka helpers (confluent_kafka).
+
+OSSD_E2E_KAFKA=apache runs the same tests against a real Apache Kafka broker instead: the
+session starts one (deploy/devstack up --kafka apache, or reuses the one of the devstack run
+directory OSSD_E2E_KAFKA_RUN_DIR names) and each test gets topics and a consumer group of its
+own (ApacheBroker); TOPICS then holds the running test's topic names."""
 import json
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +18,8 @@ import uuid
 
 import psycopg2
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException  # apache mode
+from confluent_kafka.admin import AdminClient, NewTopic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(REPO, "build")
@@ -18,6 +27,12 @@ OSSD = os.path.join(BUILD, "ossd")
 OSSCTL = os.path.join(BUILD, "ossctl")
 MOCKBROKER = os.path.join(BUILD, "ossd-mockbroker")
 TOPICS = ("oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq")
+BASE_TOPICS = TOPICS  # TOPICS is rebound per test in apache mode
+
+# The Kafka the end-to-end tests run against: "mock" (default: one ossd-mockbroker per test)
+# or "apache" (one Apache Kafka broker per session, fresh topics per test).
+KAFKA = (os.environ.get("OSSD_E2E_KAFKA") or "mock").strip().lower()
+APACHE = KAFKA == "apache"
 
 
 def wait_for(pred, timeout, what, interval=0.05):
@@ -55,12 +70,50 @@ class Stack:
                               check=check, capture_output=True, text=True, timeout=300)
 
     def up(self):
+        if APACHE:
+            return self._up_apache()
         r = self.devstack("up", check=False)
         if r.returncode != 0:
             raise RuntimeError("devstack up failed:\n%s\n%s" % (r.stdout, r.stderr))
         e = read_env(os.path.join(self.run_dir, "env"))
         self.pg_url = e["OSSD_PG_URL"]
         self.brokers = e["OSSD_BROKERS"]
+
+    # ---- apache mode ---------------------------------------------------------------------
+
+    def _up_apache(self):
+        """PostgreSQL and an Apache Kafka broker: both from `devstack up --kafka apache` in the
+        session's run directory or, with OSSD_E2E_KAFKA_RUN_DIR, the broker of that (already
+        up) devstack run directory, which is left running (PostgreSQL is still our own)."""
+        reuse = os.environ.get("OSSD_E2E_KAFKA_RUN_DIR")
+        t0 = time.monotonic()
+        r = self.devstack("up", *(() if reuse else ("--kafka", "apache")), check=False)
+        if r.returncode != 0:
+            raise RuntimeError("devstack up%s failed:\n%s\n%s"
+                               % ("" if reuse else " --kafka apache", r.stdout, r.stderr))
+        e = read_env(os.path.join(self.run_dir, "env"))
+        self.pg_url = e["OSSD_PG_URL"]
+        self.kafka_run_dir = os.path.abspath(reuse) if reuse else self.run_dir
+        self.kafka_env = dict(os.environ, OSSD_RUN_DIR=self.kafka_run_dir)
+        with open(os.path.join(self.kafka_run_dir, "kafka.kind")) as f:
+            assert f.read().strip() == "apache", "%s is no apache devstack" % self.kafka_run_dir
+        st = self.kafka_devstack("status", check=False)
+        if "broker:    up, Apache Kafka" not in st.stdout:
+            raise RuntimeError("the Apache Kafka broker of %s is not up:\n%s"
+                               % (self.kafka_run_dir, st.stdout))
+        with open(os.path.join(self.kafka_run_dir, "kafka.bootstrap")) as f:
+            self.brokers = f.read().strip()
+        self.kafka_start_s = time.monotonic() - t0
+        self.kafka_log_dir = os.path.join(self.kafka_run_dir, "kafka", "data")
+
+    def kafka_devstack(self, *args, check=True):
+        """deploy/devstack on the run directory of the Apache broker (apache mode)."""
+        r = subprocess.run([os.path.join(REPO, "deploy", "devstack"), *args],
+                           env=self.kafka_env, capture_output=True, text=True, timeout=300)
+        if check and r.returncode != 0:
+            raise RuntimeError("devstack %s failed (%d):\n%s\n%s"
+                               % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
 
     def down(self):
         self.devstack("down", check=False)
@@ -116,6 +169,99 @@ class MockBroker:
         self.log.close()
 
 
+def kafka_admin(bootstrap):
+    """An AdminClient whose librdkafka log (connection refused...) goes nowhere."""
+    quiet = logging.getLogger("harness.kafka-admin")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    return AdminClient({"bootstrap.servers": bootstrap, "logger": quiet})
+
+
+def create_topics(bootstrap, specs, timeout=60):
+    """specs: [(name, partitions)]; creates them (replication 1) and waits until every
+    partition of each has a leader (a Collector assigns the partitions it sees at once)."""
+    a = kafka_admin(bootstrap)
+    futs = a.create_topics([NewTopic(n, p, 1) for n, p in specs], operation_timeout=30,
+                           request_timeout=30)
+    for name, f in futs.items():
+        try:
+            f.result()
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+    def ready():
+        md = a.list_topics(timeout=10).topics
+        return all(n in md and md[n].error is None and len(md[n].partitions) == p
+                   and all(x.leader >= 0 for x in md[n].partitions.values())
+                   for n, p in specs)
+    wait_for(ready, timeout, "topics %s to have leaders" % ", ".join(n for n, _ in specs), 0.1)
+
+
+def delete_topics(bootstrap, names, timeout=30):
+    """Deletes the topics (those that exist); waits for the broker's answer, not for the files."""
+    if not names:
+        return
+    a = kafka_admin(bootstrap)
+    for name, f in a.delete_topics(list(names), operation_timeout=timeout,
+                                   request_timeout=timeout).items():
+        try:
+            f.result()
+        except Exception:  # already gone, or the broker is down: the next session's problem
+            pass
+
+
+def topic_names(bootstrap):
+    return set(kafka_admin(bootstrap).list_topics(timeout=10).topics)
+
+
+def kafka_suffix(name):
+    """A Kafka-legal, unique suffix for a test's topics and group: no '_' (Kafka refuses a topic
+    whose name differs from another's only by '.' versus '_'), no '.'."""
+    base = re.sub(r"[^a-z0-9]+", "-", (name or "t").lower()).strip("-")[:80] or "t"
+    return "%s-%s" % (base, uuid.uuid4().hex[:6])
+
+
+def apache_topics(suffix):
+    """The topics of one test in apache mode: the usual names, suffixed."""
+    return tuple("%s.%s" % (t, suffix) for t in BASE_TOPICS)
+
+
+class ApacheBroker:
+    """Apache mode: what a test sees of the session's Apache Kafka broker (the place of one
+    MockBroker): its bootstrap, topics of its own (16 partitions, created now, deleted by
+    stop()), a consumer group name of its own, and down()/up(), which stop and start the Java
+    broker with its data kept (deploy/devstack kafka-down / kafka-up) and return once it is
+    down (connections refused) or serving again."""
+
+    def __init__(self, stack, suffix, partitions=16, extra_topics=()):
+        self.stack = stack
+        self.bootstrap = stack.brokers
+        self.suffix = suffix
+        self.topics = apache_topics(suffix)
+        self.group = "ossd." + suffix
+        self.is_down = False
+        specs = [(t, partitions) for t in self.topics]
+        for t in extra_topics:  # the mock's NAME:PARTITIONS
+            name, _, parts = t.rpartition(":")
+            specs.append((name, int(parts)))
+        self.names = [n for n, _ in specs]
+        create_topics(self.bootstrap, specs)
+
+    def down(self):
+        self.stack.kafka_devstack("kafka-down")
+        self.is_down = True
+
+    def up(self):
+        self.stack.kafka_devstack("kafka-up")
+        self.is_down = False
+
+    def stop(self):
+        if self.is_down:  # a test that failed with the broker down: up for the next one
+            self.up()
+        delete_topics(self.bootstrap, self.names)
+
+
 CONFIG = """\
 [ossd]
 datadir = {repo}/schemas
@@ -149,15 +295,20 @@ class Daemon:
 
     def __init__(self, workdir, pg_url, bootstrap, group="ossd", batch_max=500,
                  log_level="info", resend_ms=2000, extra="", extra_ossd="", extra_kafka="",
-                 handlers="identity, region, kbli, activity, scale, risk", name="ossd"):
+                 handlers="identity, region, kbli, activity, scale, risk", name="ossd",
+                 topics=None):
         self.workdir = workdir
         self.name = name
         self.conf = os.path.join(workdir, name + ".conf")
+        if topics is None and APACHE:
+            topics = TOPICS  # the running test's
         with open(self.conf, "w") as f:
             f.write(CONFIG.format(repo=REPO, batch_max=batch_max, log_level=log_level,
                                   resend=resend_ms, pg_url=pg_url, bootstrap=bootstrap,
                                   group=group, handlers=handlers, extra=extra,
                                   extra_ossd=extra_ossd, extra_kafka=extra_kafka))
+            if topics is not None:
+                f.write("\n[topics]\nsubmissions = %s\nissuance = %s\ndlq = %s\n" % tuple(topics))
         os.chmod(self.conf, 0o600)
         self.log_path = os.path.join(workdir, name + ".log")
         self.proc = None
@@ -223,8 +374,10 @@ def producer(bootstrap, **conf):
                      "enable.idempotence": True, **conf})
 
 
-def produce(bootstrap, messages, topic=TOPICS[0]):
-    """messages: iterable of (key bytes or None, value bytes[, headers])."""
+def produce(bootstrap, messages, topic=None):
+    """messages: iterable of (key bytes or None, value bytes[, headers]); topic: TOPICS[0]."""
+    if topic is None:
+        topic = TOPICS[0]  # at call time: apache mode rebinds TOPICS per test
     p = producer(bootstrap)
     n = 0
     for m in messages:
