@@ -44,6 +44,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "util.h"
+
 #define ACTOR_POOL  65536 /* repeat actors are drawn from the last ones seen */
 #define RECENT_RING 1024  /* earlier messages that can be re-delivered */
 #define MSG_MAX     2048
@@ -213,16 +215,7 @@ static const int VILLAGES[17] = {0, 15, 9, 10, 7, 13, 12, 10, 7, 8, 12, 11, 16, 
 
 /* ---- dates ------------------------------------------------------------------------ */
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+/* A civil date from days since 1970-01-01 (days_from_civil, in util, goes the other way). */
 
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
