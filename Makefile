@@ -178,7 +178,7 @@ FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print
                 OSSD_FUZZ_KNOWN=
 # Reported daemon bugs the harnesses tolerate while fuzzing (not in fuzz-regress, which checks
 # that their reproducers in tests/fuzz/known/ still fail); drop a name once its bug is fixed.
-FUZZ_KNOWN   ?= maxerrors,rfc3339
+FUZZ_KNOWN   ?=
 .PHONY: fuzz fuzz-build fuzz-regress
 
 $(FUZZ_BUILD)/obj/%.o: %.c

@@ -214,6 +214,22 @@ static int check_values(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* 1 when a [kafka*] section sets a secret. */
+static int kafka_secret(const struct config *cfg)
+{
+    static const char *const secrets[] = {"sasl.password", "ssl.key.password",
+                                          "ssl.keystore.password", "sasl.oauthbearer.client.secret",
+                                          "ssl.key.pem"};
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        if (strncmp(cfg->sections[i].name, "kafka", 5) != 0)
+            continue;
+        for (size_t j = 0; j < ARRAY_SIZE(secrets); j++)
+            if (config_section_get(&cfg->sections[i], secrets[j]))
+                return 1;
+    }
+    return 0;
+}
+
 static int url_has_password(const char *url)
 {
     char *perr = NULL;
@@ -261,11 +277,12 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     }
     if (check_values(cfg, err, errlen) != 0)
         goto err;
-    /* A world-readable config must not carry a password. */
-    if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH) && url_has_password(cfg->pg_url)) {
+    /* A world-readable config must not carry a password or a Kafka secret. */
+    if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH) &&
+        (url_has_password(cfg->pg_url) || kafka_secret(cfg))) {
         snprintf(err, errlen,
-                 "%s: holds a PostgreSQL password but is readable by everyone; chmod o-r it "
-                 "or use [postgres] password_file",
+                 "%s: holds a PostgreSQL password or a Kafka secret but is readable by everyone; "
+                 "chmod o-r it, or use [postgres] password_file",
                  path);
         goto err;
     }

@@ -237,6 +237,11 @@ __attribute__((format(printf, 4, 5))) static void report(struct vctx *c, const s
         }
         return;
     }
+    if (c->max_errors && c->nerr >= c->max_errors) {
+        /* a sibling keyword of the one that reached the limit: not reported */
+        c->stop = true;
+        return;
+    }
     c->nerr++;
     if (c->cb) {
         va_start(ap, fmt);

@@ -27,6 +27,11 @@ static const char *const producer_defaults[][2] = {
     {"message.timeout.ms", "30000"},
     {"queue.buffering.max.kbytes", "16384"},
     {"queue.buffering.max.messages", "50000"},
+    /* a dead letter is as large as the message the source topic accepted
+     * (a broker's default limit is 1,048,588 bytes, above librdkafka's
+     * 1,000,000); what a broker still refuses is logged and kept in
+     * PostgreSQL (outbox.c) */
+    {"message.max.bytes", "2097152"},
 };
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)

@@ -109,6 +109,14 @@ int main(int argc, char **argv)
             config_free(cfg);
             return 1;
         }
+        char *conninfo = store_conninfo(cfg, err, sizeof(err));
+        if (!conninfo) {
+            fprintf(stderr, "ossd: %s\n", err);
+            pipeline_free(p);
+            config_free(cfg);
+            return 1;
+        }
+        free(conninfo);
         printf("%s: configuration OK (%zu handler(s))\n", path, pipeline_size(p));
         pipeline_free(p);
         config_free(cfg);

@@ -38,6 +38,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
 
     ob->in_flight--;
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        /* Permanent: re-sending cannot help. The row is dropped from the
+         * outbox; a dead letter stays recorded in dead_letters (ossctl dlq). */
+        ob->failed++;
+        log_error("outbox row %lld (%zu bytes) is larger than %s accepts; not published, "
+                  "kept in PostgreSQL",
+                  (long long)id, m->len, rd_kafka_topic_name(m->rkt));
+        push_acked(ob, id);
+        return;
+    }
     if (m->err) {
         ob->failed++;
         /* The row stays unpublished; the periodic re-send claims it again. */
@@ -97,6 +107,14 @@ static int produce_one(struct outbox *ob, struct outmsg *m)
     rd_kafka_headers_destroy(hdrs);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         return 1;
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        log_error("outbox row %lld (%zu bytes) is larger than the producer accepts "
+                  "(message.max.bytes); not published, kept in PostgreSQL",
+                  (long long)m->id, m->value_len);
+        ob->failed++;
+        push_acked(ob, m->id);
+        return 0;
+    }
     /* Unknown topic and the like: leave the row for the re-send. */
     log_error("producing outbox row %lld to %s failed: %s (will be re-sent)", (long long)m->id,
               m->topic, rd_kafka_err2str(err));

@@ -10,11 +10,30 @@
 
 #include "log.h"
 
+/* SQLSTATE of the last failed statement of this thread ("" when none). */
+static __thread char last_sqlstate[6];
+
 struct store *store_new(const struct config *cfg)
 {
     struct store *st = xcalloc(1, sizeof(*st));
     st->cfg = cfg;
     return st;
+}
+
+void store_disconnect(struct store *st)
+{
+    if (st->conn)
+        PQfinish(st->conn);
+    st->conn = NULL;
+}
+
+int store_error_needs_new_session(void)
+{
+    /* read-only transaction (a standby or a demoted primary behind the same
+     * address: a new session may reach the writable one), admin shutdown,
+     * connection exceptions */
+    return strcmp(last_sqlstate, "25006") == 0 || strncmp(last_sqlstate, "57P0", 4) == 0 ||
+           strncmp(last_sqlstate, "08", 2) == 0;
 }
 
 void store_set_lookups_only(struct store *st)
@@ -48,7 +67,11 @@ static int read_secret(const char *name, char *out, size_t outlen, char *err, si
         snprintf(err, errlen, "password file %s: %s", path, strerror(errno));
         return -1;
     }
-    if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)) && !dir) {
+    /* systemd's credentials are private to the service; any other file must be too */
+    int in_credentials =
+        dir &&
+        (name[0] != '/' || (strncmp(name, dir, strlen(dir)) == 0 && name[strlen(dir)] == '/'));
+    if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)) && !in_credentials) {
         fclose(fp);
         snprintf(err, errlen, "password file %s is readable by others; chmod 600 it", path);
         return -1;
@@ -143,9 +166,6 @@ PGconn *store_conn(struct store *st)
 {
     return store_connected(st) ? st->conn : NULL;
 }
-
-/* SQLSTATE of the last failed statement of this thread ("" when none). */
-static __thread char last_sqlstate[6];
 
 void pg_note_error(const PGresult *r)
 {

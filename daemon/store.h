@@ -61,6 +61,11 @@ enum store_result store_commit_batch(struct store *st, struct batch *b,
  * read-only or full database, a deadlock), 0 when the same batch would fail
  * the same way (a data error). */
 int store_error_transient(const struct store *st);
+/* 1 when this thread's last failure calls for a new session (read-only
+ * transaction, admin shutdown, connection exception). */
+int store_error_needs_new_session(void);
+/* Closes the connection; the next store_connect opens a new one. */
+void store_disconnect(struct store *st);
 /* The SQLSTATE of this thread's last failed statement, or "". */
 const char *store_last_sqlstate(void);
 

@@ -237,7 +237,7 @@ int rfc3339_to_ms(const char *s, int64_t *out)
     }
     if (*s == 'Z' || *s == 'z') {
         s++;
-    } else if ((*s == '+' || *s == '-') && s[3] == ':') {
+    } else if ((*s == '+' || *s == '-') && strlen(s) == 6 && s[3] == ':') {
         int oh = digits(s + 1, 2), om = digits(s + 4, 2);
         if (oh < 0 || om < 0 || oh > 23 || om > 59)
             return -1;

@@ -110,6 +110,11 @@ static int attempt(struct writer *w, struct batch *b)
         note_pg(w, 1, "connection lost");
         return 0;
     }
+    if (store_error_needs_new_session()) {
+        log_warn("PostgreSQL answered SQLSTATE %s; reconnecting", store_last_sqlstate());
+        store_disconnect(w->store);
+        return 0;
+    }
     return store_error_transient(w->store) ? 0 : -1;
 }
 

@@ -89,6 +89,7 @@ class Stack:
         t0 = time.monotonic()
         r = self.devstack("up", *(() if reuse else ("--kafka", "apache")), check=False)
         if r.returncode != 0:
+            self.devstack("down", check=False)  # what did start (PostgreSQL), before the error
             raise RuntimeError("devstack up%s failed:\n%s\n%s"
                                % ("" if reuse else " --kafka apache", r.stdout, r.stderr))
         e = read_env(os.path.join(self.run_dir, "env"))
