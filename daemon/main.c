@@ -109,7 +109,12 @@ int main(int argc, char **argv)
             config_free(cfg);
             return 1;
         }
-        char *conninfo = store_conninfo(cfg, err, sizeof(err));
+        /* The password file is checked where it can be found: an absolute
+         * path, or a credential name when $CREDENTIALS_DIRECTORY is set (a
+         * relative name outside the service is only known to systemd). */
+        const char *pwf = cfg->pg_password_file;
+        int can_check = !pwf[0] || pwf[0] == '/' || getenv("CREDENTIALS_DIRECTORY");
+        char *conninfo = can_check ? store_conninfo(cfg, err, sizeof(err)) : xstrdup("");
         if (!conninfo) {
             fprintf(stderr, "ossd: %s\n", err);
             pipeline_free(p);
