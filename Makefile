@@ -44,6 +44,10 @@ help:
 	@echo "make check    every test: unit (cmocka) and end-to-end (pytest, dev stack)"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
 	@echo "make bench    the benchmark; last line is one JSON object"
+	@echo "make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (make fuzz-regress: replay)"
+	@echo "make soak     the long fault and accounting tests"
+	@echo "make deb      the Debian package into build/ (make install: DESTDIR, PREFIX)"
+	@echo "make unit-security  systemd-analyze exposure of the units (<= 2.0)"
 	@echo "make format   clang-format every C file"
 
 deps:
