@@ -488,7 +488,10 @@ static int start(struct app *a)
              pipeline_size(a->pipeline), refdata_kbli_version(a->refdata),
              refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
              refdata_region_count(a->refdata));
-    /* Events a previous run committed but may not have published. */
+    /* Events a previous run committed but may not have published: the
+     * first claim now, the rest by the periodic re-send, whose bound starts
+     * above every row already there. */
+    a->max_out_id = a->id_mark = store_outbox_max_id(a->ctl);
     resend_unpublished(a, 0, INT64_MAX);
     return 0;
 fail:

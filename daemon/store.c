@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,19 @@ long store_prune_outbox(struct store *st, int retention_s)
     n = PQresultStatus(r) == PGRES_COMMAND_OK ? atol(PQcmdTuples(r)) : -1;
     PQclear(r);
     return n;
+}
+
+int64_t store_outbox_max_id(struct store *st)
+{
+    PGresult *r;
+    int64_t id;
+
+    if (!store_connected(st))
+        return INT64_MAX;
+    r = PQexec(st->conn, "SELECT coalesce(max(id), 0) FROM outbox");
+    id = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : INT64_MAX;
+    PQclear(r);
+    return id;
 }
 
 long store_outbox_backlog(struct store *st)

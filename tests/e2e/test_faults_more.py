@@ -370,6 +370,23 @@ def test_sigterm_while_postgres_is_down(env):
     run_sigterm_while_postgres_down(env, N)
 
 
+# ---- a backlog left by a previous run ----------------------------------------------------------
+
+def test_outbox_backlog_of_a_previous_run_is_published(env):
+    n = 5200  # more than one start-time claim (5,000)
+    env.start_broker()
+    headers = '[["content-type", "application/cloudevents+json; charset=UTF-8"]]'
+    env.sql("INSERT INTO outbox (topic, msg_key, msg_value, headers) "
+            "SELECT %s, convert_to('k' || i, 'UTF8'), convert_to('{\"i\":' || i || '}', 'UTF8'), "
+            "%s::jsonb FROM generate_series(1, %s) AS i", harness.TOPICS[1], headers, n)
+    col = env.collector(harness.TOPICS[1])
+    d = env.daemon()
+    col.wait(lambda m: len({x.key() for x in m}) >= n, 15, "every event of the backlog")
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM outbox")[0][0] == 0, 30,
+                     "the outbox to drain")
+    assert d.alive()
+
+
 # ---- brokers down while ossd is SIGKILLed ------------------------------------------------------
 
 def run_broker_down_kills(env, n, cycles, seed=26):
