@@ -343,6 +343,22 @@ out:
     return rc;
 }
 
+/* A failed statement on the main thread's session: noted, logged, and the
+ * session dropped when a new one may succeed (a read-only session after a
+ * failover or an operator's default_transaction_read_only, an admin
+ * shutdown, a broken connection); the caller reconnects later. */
+static void ctl_failed(struct store *st, const PGresult *r, const char *what)
+{
+    pg_note_error(r);
+    if (what)
+        log_warn("%s failed: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn));
+    if (store_error_needs_new_session()) {
+        log_warn("PostgreSQL answered SQLSTATE %s on the control session; reconnecting",
+                 last_sqlstate);
+        store_disconnect(st);
+    }
+}
+
 /* ---- offsets ---------------------------------------------------------- */
 
 int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_partition_list_t *parts,
@@ -366,7 +382,7 @@ int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_parti
                      3, NULL, params, NULL, NULL, 0);
     buf_free(&pl);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_warn("loading stored offsets failed: %s", PQresultErrorMessage(r));
+        ctl_failed(st, r, "loading stored offsets");
         PQclear(r);
         return -1;
     }
@@ -422,7 +438,7 @@ int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention
                      2, NULL, params, NULL, NULL, 0);
     rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
-        log_warn("marking %zu outbox rows published failed: %s", n, PQresultErrorMessage(r));
+        ctl_failed(st, r, "marking outbox rows published");
     PQclear(r);
     buf_free(&lo);
     buf_free(&hi);
@@ -462,7 +478,7 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, 
                      "RETURNING o.id, o.topic, o.msg_key, o.msg_value, o.headers::text",
                      3, NULL, params, NULL, NULL, 1 /* binary: bytea raw */);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_warn("claiming unpublished outbox rows failed: %s", PQresultErrorMessage(r));
+        ctl_failed(st, r, "claiming unpublished outbox rows");
         PQclear(r);
         return -1;
     }
@@ -505,6 +521,8 @@ long store_prune_outbox(struct store *st, int retention_s)
         st->conn, "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1::int)",
         1, NULL, params, NULL, NULL, 0);
     n = PQresultStatus(r) == PGRES_COMMAND_OK ? atol(PQcmdTuples(r)) : -1;
+    if (n < 0)
+        ctl_failed(st, r, "pruning published outbox rows");
     PQclear(r);
     return n;
 }
@@ -518,6 +536,8 @@ int64_t store_outbox_max_id(struct store *st)
         return INT64_MAX;
     r = PQexec(st->conn, "SELECT coalesce(max(id), 0) FROM outbox");
     id = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : INT64_MAX;
+    if (id == INT64_MAX)
+        ctl_failed(st, r, NULL);
     PQclear(r);
     return id;
 }
@@ -531,6 +551,8 @@ long store_outbox_backlog(struct store *st)
         return -1;
     r = PQexec(st->conn, "SELECT count(*) FROM outbox WHERE published_at IS NULL");
     n = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
+    if (n < 0)
+        ctl_failed(st, r, NULL);
     PQclear(r);
     return n;
 }

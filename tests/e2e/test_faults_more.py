@@ -200,6 +200,11 @@ def test_read_only_session_recovers_without_being_terminated(env):
         env.produce(msgs[200:])
         harness.wait_for(lambda: "read-only transaction" in d.log_since_start(), 30,
                          "a write refused with 25006")
+        # the control session (it marks events published) is read-only too before
+        # the database becomes writable
+        harness.wait_for(lambda: any("outbox rows" in line and "read-only transaction" in line
+                                     for line in d.log_since_start().splitlines()), 30,
+                         "the control session refused with 25006")
     finally:
         # writable again for every new session; ossd's sessions are left alone
         admin(env, "ALTER DATABASE %s RESET default_transaction_read_only" % db)
