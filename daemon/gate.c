@@ -2,6 +2,7 @@
 #include "gate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -24,6 +25,56 @@ static void dead(struct item *it, const char *code, const char *msg)
     it->kind = ITEM_DEAD;
     it->dead_code = code;
     snprintf(it->dead_message, sizeof(it->dead_message), "%s", msg);
+}
+
+/* Offset just past the first number literal with a non-zero digit that
+ * strtod rounds to zero (1e-400, 0.000...1 with 400 zeros), or 0 when
+ * there is none. jansson refuses overflow (1e400) but keeps such a number
+ * as 0.0, and 0.0 is a valid integer to JSON Schema: capital_idr 1e-400
+ * would be decided as a capital of 0. Runs on a document jansson accepted,
+ * so every literal outside strings is well-formed. */
+size_t gate_number_underflow(const char *s, size_t len)
+{
+    char small[64];
+
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '"') {
+            for (i++; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9'))
+            continue;
+        size_t start = i, mant_end = 0;
+        int nonzero = 0, real = 0;
+        for (; i < len; i++) {
+            c = s[i];
+            if (c == '.' || c == 'e' || c == 'E') {
+                real = 1;
+                if (c != '.' && !mant_end)
+                    mant_end = i;
+            } else if (c >= '1' && c <= '9') {
+                if (!mant_end)
+                    nonzero = 1;
+            } else if (c != '0' && c != '-' && c != '+')
+                break;
+        }
+        if (!real || !nonzero)
+            continue;
+        size_t n = i - start;
+        char *tok = n < sizeof(small) ? small : xmalloc(n + 1);
+        memcpy(tok, s + start, n);
+        tok[n] = '\0';
+        double d = strtod(tok, NULL);
+        if (tok != small)
+            free(tok);
+        if (d == 0.0)
+            return i;
+        i--; /* the loop's i++ looks at the character after the literal */
+    }
+    return 0;
 }
 
 void gate_check(struct item *it, const char *value, size_t len)
@@ -55,6 +106,17 @@ void gate_check(struct item *it, const char *value, size_t len)
         if (near)
             *near = '\0';
         snprintf(msg, sizeof(msg), "not valid UTF-8 JSON at byte %d: %s", jerr.position, what);
+        dead(it, "PARSE_ERROR", msg);
+        return;
+    }
+    size_t under = gate_number_underflow(value, len);
+    if (under) {
+        char msg[200];
+        json_decref(doc);
+        snprintf(msg, sizeof(msg),
+                 "not valid UTF-8 JSON at byte %zu: real number underflow (a non-zero number "
+                 "too small for a double)",
+                 under);
         dead(it, "PARSE_ERROR", msg);
         return;
     }

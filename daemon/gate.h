@@ -17,4 +17,8 @@ void gate_check(struct item *it, const char *value, size_t len);
 /* 1 when s is a valid submission_id (1-64 of A-Za-z0-9._:-). */
 int gate_valid_id(const char *s, size_t len);
 
+/* Offset just past the first number literal that is not zero but strtod
+ * rounds to zero (1e-400), or 0 when there is none. */
+size_t gate_number_underflow(const char *s, size_t len);
+
 #endif

@@ -24,7 +24,8 @@ Choices the contract leaves open, as the README documents them:
 - a rejected submission whose actor is already known is also checked for ACTIVITY_DUPLICATE;
 - born on 29 February: the 17th birthday counts from 1 March in a non-leap year;
 - a KBLI code the reference data holds without a risk level is treated as T;
-- duplicate keys, \\u0000 and numbers beyond 64-bit integers are a PARSE_ERROR;
+- duplicate keys, \\u0000, numbers beyond 64-bit integers and numbers a double cannot hold
+  (1e400, and 1e-400: not zero, yet rounded to zero) are a PARSE_ERROR;
 - type 01: the NIK is the responsible person's and is still checked; the actor is the NPWP.
 """
 import hashlib
@@ -196,6 +197,8 @@ def _parse_float(s):
     v = float(s)
     if math.isinf(v):
         raise _ParseError("real overflow")
+    if v == 0.0 and any(c in "123456789" for c in s.lower().split("e")[0]):
+        raise _ParseError("real underflow")
     return v
 
 
