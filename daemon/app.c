@@ -292,7 +292,7 @@ static void mark_published(struct app *a, int force)
     if (!ctl_ok(a) || store_mark_published(a->ctl, ids, n, a->cfg->outbox_retention_s) != 0)
         outbox_return_acked(a->outbox, ids, n);
     else
-        free(ids);
+        outbox_marked(a->outbox, ids, n);
 }
 
 static void resend_unpublished(struct app *a, int64_t older_ms, int64_t max_id)
@@ -304,8 +304,9 @@ static void resend_unpublished(struct app *a, int64_t older_ms, int64_t max_id)
         return;
     n = store_claim_unpublished(a->ctl, older_ms, max_id, 5000, &tmp);
     if (n > 0) {
-        log_info("re-sending %d unpublished outbox event(s)", n);
-        outbox_enqueue(a->outbox, &tmp);
+        size_t taken = outbox_enqueue(a->outbox, &tmp);
+        if (taken)
+            log_info("re-sending %zu unpublished outbox event(s)", taken);
     }
     batch_free(&tmp);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "idset.h"
 #include "kafkaconf.h"
 #include "log.h"
 
@@ -20,7 +21,51 @@ struct outbox {
     size_t n_acked, cap_acked;
     size_t in_flight;
     uint64_t delivered, failed;
+    /* Rows this process has taken to send and not yet seen marked published
+     * or failed: a re-send claim of one of them (its delivery is merely
+     * slow, say a topic whose metadata has not come) is not sent twice. */
+    struct idset mine;
+    /* Undelivered events with the same error and topic are logged once,
+     * then counted: one summary line per FAIL_WINDOW_MS (a missing topic
+     * would otherwise log every event on every re-send). */
+    struct {
+        int err;
+        char topic[256];
+        int64_t since;
+        uint64_t more;
+    } fail;
 };
+
+#define FAIL_WINDOW_MS 10000
+
+static void fail_summary(struct outbox *ob)
+{
+    if (ob->fail.more)
+        log_warn("%llu more event(s) not delivered to %s in %lld s: %s (will be re-sent)",
+                 (unsigned long long)ob->fail.more, ob->fail.topic,
+                 (long long)((mono_ms() - ob->fail.since + 999) / 1000),
+                 rd_kafka_err2str((rd_kafka_resp_err_t)ob->fail.err));
+    ob->fail.more = 0;
+    ob->fail.since = 0;
+}
+
+/* An event not delivered (or not accepted) that will be re-sent. */
+static void note_failure(struct outbox *ob, int64_t id, const char *topic, rd_kafka_resp_err_t err)
+{
+    ob->failed++;
+    idset_del(&ob->mine, id); /* the next re-send may claim it */
+    if (ob->fail.since && ob->fail.err == (int)err && strcmp(ob->fail.topic, topic) == 0 &&
+        mono_ms() - ob->fail.since < FAIL_WINDOW_MS) {
+        ob->fail.more++;
+        return;
+    }
+    fail_summary(ob);
+    log_warn("event for outbox row %lld not delivered to %s: %s (will be re-sent)", (long long)id,
+             topic, rd_kafka_err2str(err));
+    ob->fail.err = (int)err;
+    snprintf(ob->fail.topic, sizeof(ob->fail.topic), "%s", topic);
+    ob->fail.since = mono_ms();
+}
 
 static void push_acked(struct outbox *ob, int64_t id)
 {
@@ -49,10 +94,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return;
     }
     if (m->err) {
-        ob->failed++;
         /* The row stays unpublished; the periodic re-send claims it again. */
-        log_warn("event for outbox row %lld not delivered to %s: %s (will be re-sent)",
-                 (long long)id, rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        note_failure(ob, id, rd_kafka_topic_name(m->rkt), m->err);
         return;
     }
     ob->delivered++;
@@ -116,9 +159,7 @@ static int produce_one(struct outbox *ob, struct outmsg *m)
         return 0;
     }
     /* Unknown topic and the like: leave the row for the re-send. */
-    log_error("producing outbox row %lld to %s failed: %s (will be re-sent)", (long long)m->id,
-              m->topic, rd_kafka_err2str(err));
-    ob->failed++;
+    note_failure(ob, m->id, m->topic, err);
     return 0;
 }
 
@@ -134,8 +175,10 @@ static void send_waiting(struct outbox *ob)
         ob->head = ob->n_wait = 0;
 }
 
-void outbox_enqueue(struct outbox *ob, struct batch *b)
+size_t outbox_enqueue(struct outbox *ob, struct batch *b)
 {
+    size_t taken = 0;
+
     if (ob->head > 0 && ob->head == ob->n_wait)
         ob->head = ob->n_wait = 0;
     if (ob->head > 0) { /* compact */
@@ -147,17 +190,26 @@ void outbox_enqueue(struct outbox *ob, struct batch *b)
         ob->cap_wait = ob->n_wait + b->n_out + 256;
         ob->wait = xrealloc(ob->wait, ob->cap_wait * sizeof(*ob->wait));
     }
-    if (b->n_out)
-        memcpy(ob->wait + ob->n_wait, b->out, b->n_out * sizeof(*b->out));
-    ob->n_wait += b->n_out;
+    for (size_t i = 0; i < b->n_out; i++) {
+        if (idset_has(&ob->mine, b->out[i].id)) { /* re-send claim of a row on its way */
+            outmsg_clear(&b->out[i]);
+            continue;
+        }
+        idset_add(&ob->mine, b->out[i].id);
+        ob->wait[ob->n_wait++] = b->out[i];
+        taken++;
+    }
     b->n_out = 0; /* ownership moved */
     send_waiting(ob);
+    return taken;
 }
 
 void outbox_poll(struct outbox *ob, int timeout_ms)
 {
     rd_kafka_poll(ob->rk, timeout_ms);
     send_waiting(ob);
+    if (ob->fail.since && mono_ms() - ob->fail.since >= FAIL_WINDOW_MS)
+        fail_summary(ob);
 }
 
 size_t outbox_waiting(const struct outbox *ob)
@@ -177,6 +229,18 @@ size_t outbox_take_acked(struct outbox *ob, int64_t **ids)
     ob->acked = NULL;
     ob->n_acked = ob->cap_acked = 0;
     return n;
+}
+
+void outbox_marked(struct outbox *ob, int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        idset_del(&ob->mine, ids[i]);
+    free(ids);
+}
+
+size_t outbox_owned(const struct outbox *ob)
+{
+    return ob->mine.n;
 }
 
 void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n)
@@ -208,10 +272,12 @@ void outbox_free(struct outbox *ob, int timeout_ms)
     if (!ob)
         return;
     outbox_flush(ob, timeout_ms);
+    fail_summary(ob);
     for (size_t i = ob->head; i < ob->n_wait; i++)
         outmsg_clear(&ob->wait[i]);
     free(ob->wait);
     free(ob->acked);
+    idset_free(&ob->mine);
     rd_kafka_destroy(ob->rk);
     free(ob);
 }

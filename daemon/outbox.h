@@ -16,10 +16,13 @@ struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen) MU
 /* Flushes (up to timeout_ms) and frees. */
 void outbox_free(struct outbox *ob, int timeout_ms);
 
-/* Takes every message of b->out into the send queue (b->out is emptied).
+/* Takes every message of b->out into the send queue (b->out is emptied),
+ * except rows this outbox already has on their way (a re-send claim of a
+ * row whose delivery report has not come yet), which are dropped. Returns
+ * how many were taken.
  * Messages the local producer queue cannot hold yet wait in the outbox and
  * go out on later outbox_poll calls. */
-void outbox_enqueue(struct outbox *ob, struct batch *b);
+size_t outbox_enqueue(struct outbox *ob, struct batch *b);
 /* Serves delivery reports and sends waiting messages; waits up to timeout_ms. */
 void outbox_poll(struct outbox *ob, int timeout_ms);
 /* Messages waiting to enter the producer queue (0 = no backpressure). */
@@ -28,6 +31,11 @@ size_t outbox_waiting(const struct outbox *ob);
 size_t outbox_in_flight(const struct outbox *ob);
 /* Moves the ids of acknowledged rows into *ids (caller frees); returns count. */
 size_t outbox_take_acked(struct outbox *ob, int64_t **ids);
+/* The rows of ids (from outbox_take_acked) are marked published: forgets
+ * them and frees ids. */
+void outbox_marked(struct outbox *ob, int64_t *ids, size_t n);
+/* Rows taken to send and not yet marked published or failed. */
+size_t outbox_owned(const struct outbox *ob);
 /* Puts ids back (marking them published failed; they are retried). */
 void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n);
 /* Figures since start. */

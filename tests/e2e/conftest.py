@@ -109,7 +109,7 @@ def env(stack, request):
     if e.broker:
         e.broker.stop()
     harness.TOPICS = harness.BASE_TOPICS
-    if failed:
+    if failed or os.environ.get("OSSD_KEEP_WORKDIR"):
         for d in e.daemons:
             print("---- %s log (tail) ----" % d.name)
             print(d.log()[-6000:])
