@@ -73,6 +73,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     struct consumer *c = opaque;
 
+    /* known for sure only once the group is joined */
+    c->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_info("assigned %d partition(s) of %s", parts->cnt,
                  parts->cnt ? parts->elems[0].topic : "-");
@@ -93,7 +95,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
              rd_kafka_assignment_lost(rk) ? " (assignment lost)" : "");
     if (c->on_revoke)
         c->on_revoke(c->arg);
-    if (c->pending) {
+    if (c->pending && c->cooperative) {
+        /* an incremental revoke names only the partitions taken away: the
+         * others still wait for their stored offsets */
+        for (int i = 0; i < parts->cnt; i++)
+            rd_kafka_topic_partition_list_del(c->pending, parts->elems[i].topic,
+                                              parts->elems[i].partition);
+        if (c->pending->cnt == 0) {
+            rd_kafka_topic_partition_list_destroy(c->pending);
+            c->pending = NULL;
+        }
+    } else if (c->pending) {
         rd_kafka_topic_partition_list_destroy(c->pending);
         c->pending = NULL;
     }
@@ -128,6 +140,12 @@ struct consumer *consumer_new(const struct config *cfg, struct store *st,
         goto err;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_opaque(conf, c);
+    /* librdkafka refuses a mix of eager and cooperative assignors */
+    char strategy[256];
+    size_t slen = sizeof(strategy);
+    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &slen) ==
+        RD_KAFKA_CONF_OK)
+        c->cooperative = strstr(strategy, "cooperative") != NULL;
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     if (!c->rk) {
         snprintf(err, errlen, "consumer: %s", errstr);
@@ -136,7 +154,6 @@ struct consumer *consumer_new(const struct config *cfg, struct store *st,
     }
     conf = NULL; /* owned by rk */
     rd_kafka_poll_set_consumer(c->rk);
-    c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->topic_submissions, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
@@ -145,6 +162,8 @@ struct consumer *consumer_new(const struct config *cfg, struct store *st,
         snprintf(err, errlen, "subscribe to %s: %s", cfg->topic_submissions, rd_kafka_err2str(e));
         goto err;
     }
+    log_info("consuming %s in group %s (%s rebalancing)", cfg->topic_submissions, cfg->group_id,
+             c->cooperative ? "incremental" : "eager");
     return c;
 err:
     if (c->rk)

@@ -85,6 +85,32 @@ def test_three_instances_one_killed_and_restarted(env):
     assert all(d.alive() for d in ds)
 
 
+COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
+
+
+def test_three_instances_cooperative_sticky(env):
+    """The incremental rebalance protocol: members join, one is killed, one stops and
+    comes back; survivors give up only the partitions they lose (incremental revoke)."""
+    msgs, ids = corpus(9000, 31, "coop")
+    ds = [env.daemon(batch_max=200, name="ossd%d" % i, extra=COOPERATIVE) for i in range(2)]
+    producer = threading.Thread(target=lambda: env.produce(msgs))
+    producer.start()
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 300, 120,
+                     "first decisions")
+    ds.append(env.daemon(batch_max=200, name="ossd2", extra=COOPERATIVE))  # a join
+    harness.wait_for(lambda: "assigned" in ds[2].log_since_start(), 60, "the third member")
+    ds[0].kill()
+    time.sleep(1)
+    ds[0].start()
+    assert ds[1].stop() == 0  # a graceful leave
+    ds[1].start()
+    producer.join()
+    check_exact(env, ids)
+    assert all(d.alive() for d in ds)
+    for d in ds:
+        assert "(incremental rebalancing)" in d.log_since_start()
+
+
 def test_a_message_the_database_refuses_does_not_stop_the_intake(env):
     """A data error nobody foresaw (here: a CHECK constraint added by hand)
     is retried, then the batch is committed message by message and the one
