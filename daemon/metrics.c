@@ -69,13 +69,6 @@ struct metrics {
     double t_sample, t_backlog;
 };
 
-double metrics_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- figures ------------------------------------------------------------------ */
 
 static void coded_add(struct coded *c, const char *code)
@@ -215,7 +208,7 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
 
     if (!m)
         return;
-    now = metrics_clock();
+    now = mono_s();
     if (now - m->t_sample < 1.0)
         return;
     m->t_sample = now;

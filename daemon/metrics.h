@@ -24,8 +24,6 @@ int metrics_new(const char *listen, struct metrics **out, char *err, size_t errl
 /* Stops the endpoint and frees; NULL is a no-op. */
 void metrics_free(struct metrics *m);
 
-/* Monotonic seconds, to time a batch transaction. */
-double metrics_clock(void);
 /* Counts a committed batch: decisions by outcome, rejections by reason code,
  * dead letters by code, duplicates, the batch size and commit_s (the seconds
  * its transaction took). Reads b's items; call before the batch is cleared. */

@@ -238,11 +238,6 @@ void outbox_marked(struct outbox *ob, int64_t *ids, size_t n)
     free(ids);
 }
 
-size_t outbox_owned(const struct outbox *ob)
-{
-    return ob->mine.n;
-}
-
 void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)

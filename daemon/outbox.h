@@ -34,8 +34,6 @@ size_t outbox_take_acked(struct outbox *ob, int64_t **ids);
 /* The rows of ids (from outbox_take_acked) are marked published: forgets
  * them and frees ids. */
 void outbox_marked(struct outbox *ob, int64_t *ids, size_t n);
-/* Rows taken to send and not yet marked published or failed. */
-size_t outbox_owned(const struct outbox *ob);
 /* Puts ids back (marking them published failed; they are retried). */
 void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n);
 /* Figures since start. */

@@ -351,7 +351,7 @@ static void ctl_failed(struct store *st, const PGresult *r, const char *what)
 {
     pg_note_error(r);
     if (what)
-        log_warn("%s failed: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn));
+        log_warn("%s failed: %s", what, PQresultErrorMessage(r));
     if (store_error_needs_new_session()) {
         log_warn("PostgreSQL answered SQLSTATE %s on the control session; reconnecting",
                  last_sqlstate);

@@ -34,9 +34,11 @@ void sha256(const void *data, size_t len, unsigned char out[32]);
 /* RFC 4122 version-5 UUID of name in ossd's namespace, as 36 chars + NUL. */
 void uuid5_ossd(const char *name, size_t len, char out[37]);
 
-/* Current wall-clock time in milliseconds since the epoch, and monotonic ms. */
+/* Current wall-clock time in milliseconds since the epoch, monotonic ms, and
+ * monotonic seconds with nanosecond resolution (to time short intervals). */
 int64_t now_ms(void);
 int64_t mono_ms(void);
+double mono_s(void);
 /* Formats epoch milliseconds as RFC 3339 UTC with milliseconds ("...T..:..:..123Z"). */
 void format_rfc3339_ms(int64_t ms, char out[32]);
 

@@ -54,13 +54,6 @@ static void timed_wait(struct writer *w, int64_t ms)
     pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
-static double clock_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 #define PERMANENT_TRIES 3 /* attempts before a data error is looked at message by message */
 
 static void note_pg(struct writer *w, int down, const char *why)
@@ -188,17 +181,17 @@ static int commit_with_retries(struct writer *w, struct batch *b, double *commit
     int permanent = 0;
 
     for (;;) {
-        double t0 = clock_s();
+        double t0 = mono_s();
         int r = attempt(w, b);
         if (r == 1) {
-            *commit_s = clock_s() - t0;
+            *commit_s = mono_s() - t0;
             return 1;
         }
         if (r < 0 && ++permanent >= PERMANENT_TRIES) {
-            t0 = clock_s();
+            t0 = mono_s();
             if (!commit_one_by_one(w, b))
                 return 0;
-            *commit_s = clock_s() - t0;
+            *commit_s = mono_s() - t0;
             return 1;
         }
         if (pause_before_retry(w, &backoff))

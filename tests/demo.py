@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pylib"))
@@ -34,11 +33,8 @@ def table(rows, headers):
 
 
 def main():
-    run_dir = tempfile.mkdtemp(prefix="ossd-demo-")
-    os.chmod(run_dir, 0o755)
-    stack = harness.Stack()
-    stack.run_dir = run_dir
-    stack.env["OSSD_RUN_DIR"] = run_dir
+    stack = harness.Stack(prefix="ossd-demo-")
+    run_dir = stack.run_dir
     ossd = None
     rc = 1
     try:

@@ -66,13 +66,6 @@ struct copy {
     int open;
 };
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void on_signal(int sig)
 {
     (void)sig;

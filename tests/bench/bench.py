@@ -75,6 +75,29 @@ TOPICS = ["%s:%d" % (TOPIC_IN, PARTITIONS), "%s:%d" % (TOPIC_EV, PARTITIONS), TO
           "%s:%d" % (RAW_STREAM, PARTITIONS)]
 
 
+class LoadgenWatch:
+    """A loadgen run as a phase waits on it: its manifest once it has exited (manifest(),
+    kept in done), and check(), which fails the phase when it (or its credit feeder) failed.
+    live=False: the run ended before the phase began and its manifest is given."""
+
+    def __init__(self, bench, gen, manifest_path, manifest=None, feeder=None, live=True):
+        self.bench, self.gen, self.path = bench, gen, manifest_path
+        self.done, self.feeder, self.live = manifest, feeder, live
+
+    def manifest(self):
+        if self.done is None and not self.gen.alive():
+            self.bench.loadgen_summary(self.gen)
+            self.done = Manifest(self.path)
+        return self.done
+
+    def check(self):
+        if self.feeder and self.feeder.error:
+            raise BenchError("credit feeder: %s" % self.feeder.error)
+        if self.live and not self.gen.alive() and self.gen.proc.returncode != 0:
+            raise BenchError("loadgen failed (exit %s):\n%s" % (self.gen.proc.returncode,
+                                                                tail(self.gen.log_path)))
+
+
 class Bench:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="ossd-bench-")
@@ -257,27 +280,13 @@ class Bench:
         cpu0 = CpuSnapshot(ossd.pid, self.postmaster, others)
         perf = self.start_perf()
 
-        state = {"manifest": manifest}
-
-        def manifest_fn():
-            if state["manifest"] is None and not gen.alive():
-                self.loadgen_summary(gen)
-                state["manifest"] = Manifest(manifest_path)
-            return state["manifest"]
-
-        def check_gen():
-            if feeder and feeder.error:
-                raise BenchError("credit feeder: %s" % feeder.error)
-            if streaming and not gen.alive() and gen.proc.returncode != 0:
-                raise BenchError("loadgen failed (exit %s):\n%s" % (gen.proc.returncode,
-                                                                    tail(gen.log_path)))
-
-        t_end = self.wait_done(ossd, db, TOPIC_IN, N, manifest_fn, t_start, "throughput",
-                               check_gen)
+        watch = LoadgenWatch(self, gen, manifest_path, manifest, feeder, live=streaming)
+        t_end = self.wait_done(ossd, db, TOPIC_IN, N, watch.manifest, t_start, "throughput",
+                               watch.check)
         cpu1 = CpuSnapshot(ossd.pid, self.postmaster, others)
         hwm = ossd.status().get("VmHWM", 0)
         self.report_perf(perf)
-        manifest = state["manifest"]
+        manifest = watch.done
         elapsed = t_end - t_start
         if streaming:
             _, rate = self.loadgen_summary(gen)
@@ -404,23 +413,11 @@ class Bench:
                                                            manifest_path, rate=RATE,
                                                            seed=SEED + 1),
                               self.path("loadgen-lat.log")))
-        state = {"manifest": None}
-
-        def manifest_fn():
-            if state["manifest"] is None and not gen.alive():
-                self.loadgen_summary(gen)
-                state["manifest"] = Manifest(manifest_path)
-            return state["manifest"]
-
-        def check_gen():
-            if not gen.alive() and gen.proc.returncode != 0:
-                raise BenchError("loadgen failed (exit %s):\n%s" % (gen.proc.returncode,
-                                                                    tail(gen.log_path)))
-
-        self.wait_done(ossd, db, LAT_IN, n, manifest_fn, t_start, "latency", check_gen)
+        watch = LoadgenWatch(self, gen, manifest_path)
+        self.wait_done(ossd, db, LAT_IN, n, watch.manifest, t_start, "latency", watch.check)
         _, offered = self.loadgen_summary(gen)
         hwm = ossd.status().get("VmHWM", 0)
-        manifest = state["manifest"]
+        manifest = watch.done
         errors, notes = verify(db, manifest)
         db.close()
         rc = ossd.stop(60)

@@ -3,6 +3,7 @@ broker and the daemons the test starts (all stopped at the end).
 
 OSSD_E2E_KAFKA=apache: one Apache Kafka broker per session instead, and per test topics and
 a consumer group of its own on it (harness.ApacheBroker; harness.TOPICS names them)."""
+import json
 import os
 import shutil
 import sys
@@ -87,10 +88,46 @@ class Env:
         finally:
             conn.close()
 
+    def decided(self):
+        """Decisions stored so far; -1 while PostgreSQL does not answer."""
+        try:
+            return self.sql("SELECT count(*) FROM submissions")[0][0]
+        except psycopg2.Error:
+            return -1
+
     def wait_decided(self, n, timeout=120):
-        return harness.wait_for(
-            lambda: self.sql("SELECT count(*) FROM submissions")[0][0] >= n or None,
-            timeout, "%d decisions" % n, interval=0.2)
+        return harness.wait_for(lambda: self.decided() >= n or None,
+                                timeout, "%d decisions" % n, interval=0.2)
+
+    def check_exact(self, ids, timeout=300, topic=None, daemons=()):
+        """Exact accounting: every id decided once in PostgreSQL and published (on topic,
+        the issuance topic by default) only under its stored event id; no second business
+        actor, no dead letter, the outbox drained, the daemons still running. Returns the
+        collector of the events."""
+        self.wait_decided(len(ids), timeout=timeout)
+        rows = self.sql("SELECT submission_id, event_id::text FROM submissions")
+        assert len(rows) == len(ids), "decisions: %d, expected %d" % (len(rows), len(ids))
+        assert {r[0] for r in rows} == ids
+        stored = dict(rows)
+        col = self.collector(topic or harness.TOPICS[1])
+        col.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
+                 >= len(ids), timeout, "an event for every submission")
+        col.poll(1.0)
+        seen = {}
+        for m in col.messages:
+            ev = json.loads(m.value())
+            sid = ev["data"]["submission_id"]
+            assert ev["id"] == stored[sid], "an event of %s under another id" % sid
+            seen.setdefault(sid, set()).add(ev["id"])
+        assert set(seen) == ids
+        assert self.sql("SELECT actor_key FROM business_actors GROUP BY 1 HAVING count(*) > 1") \
+            == []
+        assert self.sql("SELECT count(*) FROM dead_letters")[0][0] == 0
+        harness.wait_for(lambda: self.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                         [0][0] == 0, 60, "the outbox to drain")
+        for d in daemons:
+            assert d.alive(), d.name + " exited"
+        return col
 
 
 @pytest.fixture

@@ -9,14 +9,12 @@ picks them up once they exist.
 Every scenario ends with exact accounting: every submission decided once in PostgreSQL and
 published under one event id, nothing left in the outbox."""
 import glob
-import json
 import os
 import re
 import struct
 import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
@@ -24,50 +22,10 @@ from confluent_kafka import KafkaError, KafkaException
 import harness
 import oracle
 import sample
+from test_metrics import get, scrape
 
 apache_only = pytest.mark.skipif(
     not harness.APACHE, reason="needs a real Apache Kafka broker (OSSD_E2E_KAFKA=apache)")
-
-
-def corpus(n, seed, prefix):
-    gen = sample.Generator(seed=seed, invalid_ratio=0.05, prefix=prefix)
-    msgs = []
-    for _ in range(n):
-        s = gen.next()
-        msgs.append((sample.key_of(s), sample.encode(s)))
-    ids = {json.loads(v)["submission_id"] for _, v in msgs}
-    assert len(ids) == n
-    return msgs, ids
-
-
-def decided(env):
-    return env.sql("SELECT count(*) FROM submissions")[0][0]
-
-
-def check_exact(env, ids, timeout=300, topic=None):
-    """Every id decided once and published under one event id (the stored one); the outbox
-    drained; no dead letter, no second NIB for an actor."""
-    env.wait_decided(len(ids), timeout=timeout)
-    rows = env.sql("SELECT submission_id, event_id::text FROM submissions")
-    assert len(rows) == len(ids), "decisions: %d, expected %d" % (len(rows), len(ids))
-    assert {r[0] for r in rows} == ids
-    stored = dict(rows)
-    col = env.collector(topic or harness.TOPICS[1])
-    col.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
-             >= len(ids), timeout, "an event for every submission")
-    col.poll(1.0)
-    seen = {}
-    for m in col.messages:
-        ev = json.loads(m.value())
-        sid = ev["data"]["submission_id"]
-        assert ev["id"] == stored[sid], "an event of %s under another id" % sid
-        seen.setdefault(sid, set()).add(ev["id"])
-    assert set(seen) == ids
-    assert env.sql("SELECT actor_key FROM business_actors GROUP BY 1 HAVING count(*) > 1") == []
-    assert env.sql("SELECT count(*) FROM dead_letters")[0][0] == 0
-    harness.wait_for(lambda: env.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                     [0][0] == 0, 60, "the outbox to drain")
-    return col
 
 
 def group_of(env, group):
@@ -123,7 +81,7 @@ def records_by_codec(log_dir, topic):
 
 @apache_only
 def test_group_of_three_rebalances_with_one_killed_and_restarted(env):
-    msgs, ids = corpus(12000, 41, "rebal")
+    msgs, ids = sample.corpus(12000, 41, "rebal")
     ds = [env.daemon(batch_max=200, name="ossd%d" % i) for i in range(3)]
     group = env.broker.group
     g = wait_members(env, group, 3)
@@ -133,13 +91,13 @@ def test_group_of_three_rebalances_with_one_killed_and_restarted(env):
     assert g.protocol in ("range", "roundrobin", "cooperative-sticky"), g.protocol
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
-    harness.wait_for(lambda: decided(env) > 1500, 120, "first decisions", 0.1)
+    harness.wait_for(lambda: env.decided() > 1500, 120, "first decisions", 0.1)
     ds[1].kill()
-    at_kill = decided(env)
+    at_kill = env.decided()
     time.sleep(1)
     ds[1].start()
     producer.join()
-    check_exact(env, ids)
+    env.check_exact(ids)
     assert at_kill < len(ids), "the kill came after the end of the stream"
     wait_members(env, group, 3)
     assert all(d.alive() for d in ds)
@@ -204,14 +162,14 @@ def test_broker_restart_mid_stream_loses_nothing(env):
     """The broker stops (controlled shutdown) while ossd works through the first part; the
     second part is produced while it is down (the idempotent producer holds and retries it);
     decisions made meanwhile wait in the outbox. After the restart nothing is missing."""
-    msgs, ids = corpus(8000, 44, "krestart")
+    msgs, ids = sample.corpus(8000, 44, "krestart")
     d = env.daemon(batch_max=200)
     env.produce(msgs[:3000])
-    harness.wait_for(lambda: decided(env) > 300, 120, "first decisions", 0.05)
+    harness.wait_for(lambda: env.decided() > 300, 120, "first decisions", 0.05)
     t0 = time.monotonic()
     env.broker.down()
     down_s = time.monotonic() - t0
-    at_down = decided(env)
+    at_down = env.decided()
     producer = threading.Thread(target=lambda: env.produce(msgs[3000:]))
     producer.start()
     time.sleep(3)
@@ -221,7 +179,7 @@ def test_broker_restart_mid_stream_loses_nothing(env):
     env.broker.up()
     up_s = time.monotonic() - t0
     producer.join()
-    check_exact(env, ids)
+    env.check_exact(ids)
     assert d.alive()
     assert d.stop() == 0
     print("broker restart: down in %.1f s, up in %.1f s; %d of %d decided when it was down, "
@@ -249,9 +207,9 @@ def test_missing_submissions_topic_is_not_created_and_is_picked_up_later(env):
     print("ossd logged: " + line)
 
     harness.create_topics(bs, [(missing, 16)])
-    msgs, ids = corpus(300, 45, "late")
+    msgs, ids = sample.corpus(300, 45, "late")
     env.produce(msgs, topic=missing)
-    check_exact(env, ids, timeout=120)
+    env.check_exact(ids, timeout=120)
     assert d.alive()
 
 
@@ -268,16 +226,14 @@ def test_missing_issuance_topic_is_not_created_events_wait_in_the_outbox(env):
     port = harness.free_port()
     d = env.daemon(topics=(harness.TOPICS[0], missing, harness.TOPICS[2]), resend_ms=2000,
                    extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
-    msgs, ids = corpus(300, 46, "noiss")
+    msgs, ids = sample.corpus(300, 46, "noiss")
     env.produce(msgs)
     env.wait_decided(len(ids))  # decisions do not wait for Kafka
     # re-send ticks claim the waiting rows every second; a row still in the producer
     # (waiting for the topic's metadata) is not produced again
     for _ in range(6):
         time.sleep(1)
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-            text = r.read().decode()
-        in_flight = int(re.search(r"^ossd_outbox_in_flight (\d+)$", text, re.M).group(1))
+        in_flight = get(scrape(port)[0], "ossd_outbox_in_flight")
         assert in_flight <= len(ids), "%d events in flight for %d rows" % (in_flight, len(ids))
     assert d.alive()
     assert missing not in harness.topic_names(bs), "the topic was created"
@@ -292,7 +248,7 @@ def test_missing_issuance_topic_is_not_created_events_wait_in_the_outbox(env):
     assert env.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == len(ids)
 
     harness.create_topics(bs, [(missing, 16)])
-    col = check_exact(env, ids, timeout=180, topic=missing)
+    col = env.check_exact(ids, timeout=180, topic=missing)
     # a row still waiting in the producer is not queued again by each re-send: at most
     # one copy in flight per event (a re-send may race a late delivery report)
     assert len(col.messages) <= 2 * len(ids), "%d copies of %d events" % (len(col.messages),

@@ -8,33 +8,8 @@ import harness
 import sample
 
 
-def corpus(n, seed, prefix):
-    gen = sample.Generator(seed=seed, invalid_ratio=0.05, prefix=prefix)
-    msgs = []
-    for _ in range(n):
-        s = gen.next()
-        msgs.append((sample.key_of(s), sample.encode(s)))
-    return msgs, {json.loads(v)["submission_id"] for _, v in msgs}
-
-
-def check_exact(env, ids, timeout=300):
-    """Every id decided once in PostgreSQL and published under one event id."""
-    env.wait_decided(len(ids), timeout=timeout)
-    rows = env.sql("SELECT submission_id, event_id::text FROM submissions")
-    assert len(rows) == len(ids)
-    assert {r[0] for r in rows} == ids
-    stored = dict(rows)
-    col = env.collector(harness.TOPICS[1])
-    col.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
-             >= len(ids), timeout, "an event for every submission")
-    for m in col.messages:
-        ev = json.loads(m.value())
-        assert ev["id"] == stored[ev["data"]["submission_id"]]
-    assert env.sql("SELECT actor_key FROM business_actors GROUP BY 1 HAVING count(*) > 1") == []
-
-
 def test_postgres_stopped_and_restarted_mid_stream(env):
-    msgs, ids = corpus(6000, 11, "pgout")
+    msgs, ids = sample.corpus(6000, 11, "pgout")
     d = env.daemon(batch_max=200)
     env.produce(msgs[:2000])
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 0, 60,
@@ -48,7 +23,7 @@ def test_postgres_stopped_and_restarted_mid_stream(env):
         assert d.alive()
     finally:
         env.stack.devstack("start", "pg")
-    check_exact(env, ids)
+    env.check_exact(ids)
     log = d.log_since_start()
     assert log.count("PostgreSQL unavailable") == 1, "state changes are logged once"
     assert "available again" in log
@@ -56,7 +31,7 @@ def test_postgres_stopped_and_restarted_mid_stream(env):
 
 
 def test_kafka_brokers_down_and_up(env):
-    msgs, ids = corpus(4000, 12, "kdown")
+    msgs, ids = sample.corpus(4000, 12, "kdown")
     d = env.daemon(batch_max=200)
     env.produce(msgs[:2000])
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 100, 60,
@@ -66,12 +41,12 @@ def test_kafka_brokers_down_and_up(env):
     assert d.alive()
     env.broker.up()
     env.produce(msgs[2000:])
-    check_exact(env, ids)
+    env.check_exact(ids)
     assert d.alive()
 
 
 def test_three_instances_one_killed_and_restarted(env):
-    msgs, ids = corpus(9000, 13, "group")
+    msgs, ids = sample.corpus(9000, 13, "group")
     ds = [env.daemon(batch_max=200, name="ossd%d" % i) for i in range(3)]
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
@@ -81,7 +56,7 @@ def test_three_instances_one_killed_and_restarted(env):
     time.sleep(1)
     ds[1].start()
     producer.join()
-    check_exact(env, ids)
+    env.check_exact(ids)
     assert all(d.alive() for d in ds)
 
 
@@ -91,7 +66,7 @@ COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sti
 def test_three_instances_cooperative_sticky(env):
     """The incremental rebalance protocol: members join, one is killed, one stops and
     comes back; survivors give up only the partitions they lose (incremental revoke)."""
-    msgs, ids = corpus(9000, 31, "coop")
+    msgs, ids = sample.corpus(9000, 31, "coop")
     ds = [env.daemon(batch_max=200, name="ossd%d" % i, extra=COOPERATIVE) for i in range(2)]
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
@@ -105,7 +80,7 @@ def test_three_instances_cooperative_sticky(env):
     assert ds[1].stop() == 0  # a graceful leave
     ds[1].start()
     producer.join()
-    check_exact(env, ids)
+    env.check_exact(ids)
     assert all(d.alive() for d in ds)
     for d in ds:
         assert "(incremental rebalancing)" in d.log_since_start()
@@ -115,7 +90,7 @@ def test_a_message_the_database_refuses_does_not_stop_the_intake(env):
     """A data error nobody foresaw (here: a CHECK constraint added by hand)
     is retried, then the batch is committed message by message and the one
     message the database refuses becomes an INTERNAL_ERROR dead letter."""
-    msgs, ids = corpus(300, 14, "poison")
+    msgs, ids = sample.corpus(300, 14, "poison")
     poison = sorted(ids)[17]
     env.sql("ALTER TABLE submissions ADD CONSTRAINT no_poison CHECK (submission_id <> %s)",
             poison)

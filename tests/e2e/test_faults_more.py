@@ -7,7 +7,6 @@ ossd is SIGKILLed and restarted.
 The scenarios are functions of (env, n, cycles): this file runs them small (make check);
 tests/soak/ runs them big, with OSSD_SOAK_* sizes. test_faults.py covers one PostgreSQL
 outage, one broker outage and one killed member of a group."""
-import json
 import os
 import random
 import shutil
@@ -27,16 +26,6 @@ CYCLES = int(os.environ.get("OSSD_FAULTS_CYCLES", "3"))
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-def corpus(n, seed, prefix, invalid_ratio=0.05):
-    gen = sample.Generator(seed=seed, invalid_ratio=invalid_ratio, prefix=prefix)
-    msgs = []
-    for _ in range(n):
-        s = gen.next()
-        msgs.append((sample.key_of(s), sample.encode(s)))
-    ids = {json.loads(v)["submission_id"] for _, v in msgs}
-    assert len(ids) == n
-    return msgs, ids
 
 
 def admin(env, sql, *args, db=None):
@@ -63,40 +52,6 @@ def terminate_ossd(env):
     return len(rows)
 
 
-def decided(env):
-    try:
-        return env.sql("SELECT count(*) FROM submissions")[0][0]
-    except psycopg2.Error:
-        return -1
-
-
-def check_exact(env, ids, timeout=300, daemons=()):
-    """Every id decided once in PostgreSQL and published under one event id; nothing else."""
-    env.wait_decided(len(ids), timeout=timeout)
-    rows = env.sql("SELECT submission_id, event_id::text FROM submissions")
-    assert len(rows) == len(ids), "decisions: %d, expected %d" % (len(rows), len(ids))
-    assert {r[0] for r in rows} == ids
-    stored = dict(rows)
-    col = env.collector(harness.TOPICS[1])
-    col.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
-             >= len(ids), timeout, "an event for every submission")
-    col.poll(1.0)
-    seen = {}
-    for m in col.messages:
-        ev = json.loads(m.value())
-        sid = ev["data"]["submission_id"]
-        assert ev["id"] == stored[sid], "an event re-sent under another id"
-        seen.setdefault(sid, set()).add(ev["id"])
-    assert set(seen) == ids
-    assert all(len(v) == 1 for v in seen.values())
-    assert env.sql("SELECT actor_key FROM business_actors GROUP BY 1 HAVING count(*) > 1") == []
-    assert env.sql("SELECT count(*) FROM dead_letters")[0][0] == 0
-    harness.wait_for(lambda: env.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                     [0][0] == 0, 60, "the outbox to drain")
-    for d in daemons:
-        assert d.alive(), d.name + " exited"
-
-
 def chunks(msgs, k):
     """msgs in k consecutive parts of (nearly) equal size."""
     n = len(msgs)
@@ -110,15 +65,15 @@ def produce_in_background(env, msgs):
 
 
 def wait_progress(env, more_than, timeout=120):
-    return harness.wait_for(lambda: decided(env) > more_than or None, timeout,
+    return harness.wait_for(lambda: env.decided() > more_than or None, timeout,
                             "more than %d decisions" % more_than, interval=0.1)
 
 
 def stalled(env, seconds):
     """True when no decision is committed for `seconds`."""
-    before = decided(env)
+    before = env.decided()
     time.sleep(seconds)
-    return decided(env) == before
+    return env.decided() == before
 
 
 # ---- read-only PostgreSQL -------------------------------------------------------------------
@@ -127,7 +82,7 @@ def run_read_only_system(env, n, hold_s=4.0):
     """ALTER SYSTEM default_transaction_read_only + reload: every session, ossd's included,
     answers SQLSTATE 25006 to writes. ossd retries with backoff, advances nothing, and goes on
     by itself when it is turned off (a reload reaches existing sessions)."""
-    msgs, ids = corpus(n, 21, "ro-sys")
+    msgs, ids = sample.corpus(n, 21, "ro-sys")
     before, during = chunks(msgs, 2)
     d = env.daemon(batch_max=200)
     env.produce(before)
@@ -150,7 +105,7 @@ def run_read_only_system(env, n, hold_s=4.0):
         admin(env, "SELECT pg_reload_conf()")
     if t:
         t.join()
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
     return d
 
 
@@ -158,7 +113,7 @@ def run_read_only_database(env, n, cycles=1):
     """ALTER DATABASE ... SET default_transaction_read_only for new sessions, then ossd's
     sessions terminated: it reconnects into read-only sessions, retries with backoff; the
     setting reset and the sessions terminated again, it recovers."""
-    msgs, ids = corpus(n, 22, "ro-db")
+    msgs, ids = sample.corpus(n, 22, "ro-db")
     parts = chunks(msgs, cycles + 1)
     d = env.daemon(batch_max=200)
     db = dbname(env)
@@ -176,7 +131,7 @@ def run_read_only_database(env, n, cycles=1):
         finally:
             admin(env, "ALTER DATABASE %s RESET default_transaction_read_only" % db)
             terminate_ossd(env)
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
     return d
 
 
@@ -189,7 +144,7 @@ def test_read_only_postgres_new_sessions(env):
 
 
 def test_read_only_session_recovers_without_being_terminated(env):
-    msgs, ids = corpus(600, 23, "ro-stuck")
+    msgs, ids = sample.corpus(600, 23, "ro-stuck")
     d = env.daemon(batch_max=100)
     db = dbname(env)
     env.produce(msgs[:200])
@@ -209,7 +164,7 @@ def test_read_only_session_recovers_without_being_terminated(env):
         # writable again for every new session; ossd's sessions are left alone
         admin(env, "ALTER DATABASE %s RESET default_transaction_read_only" % db)
     env.wait_decided(len(ids), timeout=15)
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
 
 
 # ---- a full disk ------------------------------------------------------------------------------
@@ -280,7 +235,7 @@ def run_disk_full(env, n, cycles=1):
     try:
         admin(env, "CREATE TABLESPACE %s LOCATION '%s'" % (ts, fs.path))
         admin(env, "ALTER DATABASE %s SET TABLESPACE %s" % (db, ts))
-        msgs, ids = corpus(n, 24, "full")
+        msgs, ids = sample.corpus(n, 24, "full")
         parts = chunks(msgs, cycles + 1)
         d = env.daemon(batch_max=200)
         env.produce(parts[0])
@@ -295,7 +250,7 @@ def run_disk_full(env, n, cycles=1):
                 assert d.alive()
             finally:
                 fs.unfill()
-        check_exact(env, ids, daemons=[d])
+        env.check_exact(ids, daemons=[d])
         assert d.stop() == 0
     finally:
         for d in env.daemons:
@@ -315,7 +270,7 @@ def test_disk_full_tablespace(env):
 def run_pg_restarts(env, n, cycles, seed=25):
     """PostgreSQL stopped (fast or immediate) and started again, once per part of the stream,
     each time while that part is being decided."""
-    msgs, ids = corpus(n, seed, "pgcyc")
+    msgs, ids = sample.corpus(n, seed, "pgcyc")
     parts = chunks(msgs, cycles + 1)
     d = env.daemon(batch_max=200)
     rnd = random.Random(seed)
@@ -333,7 +288,7 @@ def run_pg_restarts(env, n, cycles, seed=25):
         t.join()
         done += len(parts[c])
     env.produce(parts[-1])
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
     log = d.log()
     assert log.count("PostgreSQL unavailable") <= cycles, "each outage is logged once"
     return d
@@ -349,7 +304,7 @@ def run_sigterm_while_postgres_down(env, n, seed=28):
     """SIGTERM while PostgreSQL is down and a batch is in hand: ossd gives the batch up after
     its drain timeout, exits 0 (no leak under the sanitizers), and the batch is consumed again
     from the stored offsets by the next run."""
-    msgs, ids = corpus(n, seed, "termdown")
+    msgs, ids = sample.corpus(n, seed, "termdown")
     before, during = chunks(msgs, 2)
     d = env.daemon(batch_max=200)
     env.produce(before)
@@ -367,7 +322,7 @@ def run_sigterm_while_postgres_down(env, n, seed=28):
     finally:
         env.stack.devstack("start", "pg")
     d.start()
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
     assert d.stop() == 0
 
 
@@ -398,7 +353,7 @@ def run_broker_down_kills(env, n, cycles, seed=26):
     """Brokers down, ossd killed (-9) and restarted while they are down, brokers up: events
     committed but not published wait in the outbox and go out with their ids; consumption
     resumes from the stored offsets."""
-    msgs, ids = corpus(n, seed, "bkill")
+    msgs, ids = sample.corpus(n, seed, "bkill")
     d = env.daemon(batch_max=200)
     env.produce(msgs)
     rnd = random.Random(seed)
@@ -419,7 +374,7 @@ def run_broker_down_kills(env, n, cycles, seed=26):
                 time.sleep(1.0)
         finally:
             env.broker.up()
-    check_exact(env, ids, daemons=[d])
+    env.check_exact(ids, daemons=[d])
     assert d.stop() == 0
     return d
 
@@ -433,7 +388,7 @@ def test_brokers_down_while_ossd_is_killed(env):
 def run_group_kills(env, n, kills, members=3, seed=27):
     """Several instances in one group; one (sometimes two) killed and restarted while each
     part of the stream is decided: partitions move (rebalances) again and again."""
-    msgs, ids = corpus(n, seed, "grp")
+    msgs, ids = sample.corpus(n, seed, "grp")
     parts = chunks(msgs, kills + 1)
     ds = [env.daemon(batch_max=200, name="ossd%d" % i) for i in range(members)]
     rnd = random.Random(seed)
@@ -452,7 +407,7 @@ def run_group_kills(env, n, kills, members=3, seed=27):
         t.join()
         done += len(parts[k])
     env.produce(parts[-1])
-    check_exact(env, ids, timeout=600, daemons=ds)
+    env.check_exact(ids, timeout=600, daemons=ds)
     for x in ds:
         assert x.stop() == 0
     return ds

@@ -205,6 +205,20 @@ def write_conf(path, text, mode=0o600):
     os.chmod(path, mode)
 
 
+def readable_password_file(tmp_path, pw):
+    """A password file others may read (mode 0644), which ossd must refuse."""
+    pwfile = tmp_path / "pgpassword"
+    pwfile.write_text(pw + "\n")
+    os.chmod(pwfile, 0o644)
+    return pwfile
+
+
+def add_password_file(d, url, pwfile):
+    """[postgres] password_file = pwfile in d's config, after its url line."""
+    write_conf(d.conf, open(d.conf).read().replace(
+        "url = %s\n" % url, "url = %s\npassword_file = %s\n" % (url, pwfile)))
+
+
 def test_kafka_ssl_and_sasl_settings_pass_through(env, tmp_path):
     secret = "kafka-" + uuid.uuid4().hex
     ca = "/etc/ssl/certs/ca-certificates.crt"
@@ -287,13 +301,10 @@ def pw_role(env):
 
 def test_password_file_readable_by_others_is_refused(env, pw_role, tmp_path):
     role, pw = pw_role
-    pwfile = tmp_path / "pgpassword"
-    pwfile.write_text(pw + "\n")
-    os.chmod(pwfile, 0o644)
+    pwfile = readable_password_file(tmp_path, pw)
     url = url_with(env, user=role)
     d = daemon_on(env, url, name="pwfile")
-    write_conf(d.conf, open(d.conf).read().replace(
-        "url = %s\n" % url, "url = %s\npassword_file = %s\n" % (url, pwfile)))
+    add_password_file(d, url, pwfile)
     d.start(wait=False)
     harness.wait_for(lambda: "readable by others" in d.log_since_start(), 30, "the refusal")
     line = [x for x in d.log_since_start().splitlines() if "readable by others" in x][0]
@@ -342,13 +353,10 @@ def test_password_file_outside_credentials_directory_is_checked(env, pw_role, tm
     role, pw = pw_role
     creds = tmp_path / "creds"
     creds.mkdir()
-    pwfile = tmp_path / "pgpassword"  # absolute, outside the credentials directory
-    pwfile.write_text(pw + "\n")
-    os.chmod(pwfile, 0o644)
+    pwfile = readable_password_file(tmp_path, pw)  # absolute, outside the credentials dir
     url = url_with(env, user=role)
     d = daemon_on(env, url, name="outside")
-    write_conf(d.conf, open(d.conf).read().replace(
-        "url = %s\n" % url, "url = %s\npassword_file = %s\n" % (url, pwfile)))
+    add_password_file(d, url, pwfile)
     d.start(wait=False, env=dict(os.environ, CREDENTIALS_DIRECTORY=str(creds)))
     harness.wait_for(lambda: "readable by others" in d.log_since_start() or
                      "started" in d.log_since_start(), 30, "a refusal or a start")
@@ -356,13 +364,9 @@ def test_password_file_outside_credentials_directory_is_checked(env, pw_role, tm
 
 
 def test_check_config_checks_the_password_file(env, tmp_path):
-    pwfile = tmp_path / "pgpassword"
-    pwfile.write_text("x\n")
-    os.chmod(pwfile, 0o644)
+    pwfile = readable_password_file(tmp_path, "x")
     d = unstarted(env)
-    text = open(d.conf).read().replace("url = %s\n" % env.pg_url,
-                                       "url = %s\npassword_file = %s\n" % (env.pg_url, pwfile))
-    write_conf(d.conf, text)
+    add_password_file(d, env.pg_url, pwfile)
     r = ossd("--config", d.conf, "--check-config")
     assert r.returncode != 0 and "readable by others" in r.stderr
 

@@ -60,8 +60,8 @@ def read_env(path):
 class Stack:
     """The dev stack's PostgreSQL, started once per test session."""
 
-    def __init__(self):
-        self.run_dir = tempfile.mkdtemp(prefix="ossd-e2e-")
+    def __init__(self, prefix="ossd-e2e-"):
+        self.run_dir = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.run_dir, 0o755)
         self.env = dict(os.environ, OSSD_RUN_DIR=self.run_dir)
 

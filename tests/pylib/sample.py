@@ -170,3 +170,15 @@ def key_of(sub):
 
 def encode(sub):
     return json.dumps(sub, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def corpus(n, seed, prefix, invalid_ratio=0.05):
+    """n encoded submissions as (key, value) pairs and the set of their ids (all distinct)."""
+    gen = Generator(seed=seed, invalid_ratio=invalid_ratio, prefix=prefix)
+    msgs = []
+    for _ in range(n):
+        s = gen.next()
+        msgs.append((key_of(s), encode(s)))
+    ids = {json.loads(v)["submission_id"] for _, v in msgs}
+    assert len(ids) == n
+    return msgs, ids

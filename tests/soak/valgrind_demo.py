@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -31,11 +30,8 @@ def main():
     if not shutil.which("valgrind"):
         print("valgrind_demo: valgrind is not installed (make deps)")
         return 2
-    run_dir = tempfile.mkdtemp(prefix="ossd-vg-")
-    os.chmod(run_dir, 0o755)
-    stack = harness.Stack()
-    stack.run_dir = run_dir
-    stack.env["OSSD_RUN_DIR"] = run_dir
+    stack = harness.Stack(prefix="ossd-vg-")
+    run_dir = stack.run_dir
     proc = None
     clean = False
     try:
