@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS consumer_offsets (
     PRIMARY KEY (group_id, topic, partition)
 );
 
--- Messages that could not be decided (CONTRACT section 6).
+-- Messages that could not be decided (docs/dead-letters.md).
 CREATE TABLE IF NOT EXISTS dead_letters (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     error_code      text NOT NULL,

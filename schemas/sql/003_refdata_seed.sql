@@ -1,5 +1,5 @@
 -- 003_refdata_seed: the reference data shipped with ossd (generated once from the official
--- tables; schemas/seed/README.md says how). KBLI 2020: the 26 codes of CONTRACT section 4
+-- tables; schemas/seed/README.md says how). KBLI 2020: the 26 codes of docs/rules.md (Reference data)
 -- with their official titles and descriptions and their risk levels. Regions kemendagri-2025:
 -- the 38 provinces, the 35 regencies/cities of Jawa Tengah (33.xx) and the 16 districts of
 -- Kota Semarang (33.74.xx); no villages, so any village code of those districts is accepted.

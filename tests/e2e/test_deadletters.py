@@ -1,4 +1,4 @@
-"""Every dead-letter code of CONTRACT section 6, with its headers, and the
+"""Every dead-letter code of docs/dead-letters.md, with its headers, and the
 daemon keeps running."""
 import json
 

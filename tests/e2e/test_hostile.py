@@ -5,8 +5,9 @@ truncated JSON, invalid UTF-8 (overlongs, surrogates, lone continuation bytes, c
 beyond U+10FFFF), NUL raw and as \\u0000, 10,000-deep nesting, exactly 256 KiB and one byte
 more, huge numbers and exponents, duplicate keys, every field of the schema with the wrong
 type (one message per field), SQL and shell metacharacters in every string field, and
-right-to-left and emoji text. The answers follow CONTRACT sections 3-6 and the README's
-choices (duplicate keys, \\u0000 and integers beyond 64 bits are PARSE_ERROR).
+right-to-left and emoji text. The answers follow docs/submissions.md, docs/rules.md,
+docs/events.md, docs/dead-letters.md and the README's choices (duplicate keys, \\u0000 and
+integers beyond 64 bits are PARSE_ERROR).
 
 Then: decisions + dead letters + duplicates = messages; one row per submission and one event
 id per submission; values byte-exact where stored (dead_letters, the outbox, the payload
@@ -79,7 +80,7 @@ def pointer(path):
     return "/" + "/".join(str(p) for p in path)
 
 
-# Every field of the schema (CONTRACT section 3), with a value of the wrong type.
+# Every field of the schema (docs/submissions.md), with a value of the wrong type.
 FIELDS = [
     (("submitted_at",), 20261128),
     (("channel",), ["online"]),

@@ -80,7 +80,7 @@ def test_localreg_rejects_the_configured_combinations(env):
                 [("LOCAL_REGULATION", "/business/activities/0/kbli")])
     is_issued("lr-open-other-district", ["11010"])
     is_rejected("lr-second-activity", [("LOCAL_REGULATION", "/business/activities/1/kbli")])
-    # the built-in reasons first (CONTRACT order), the plugin's after them
+    # the built-in reasons first (docs/rules.md order), the plugin's after them
     is_rejected("lr-with-other-reasons", [("NIK_MISMATCH", "/applicant/gender"),
                                           ("KBLI_UNKNOWN", "/business/activities/0/kbli"),
                                           ("LOCAL_REGULATION", "/business/activities/1/kbli")])

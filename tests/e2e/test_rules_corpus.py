@@ -1,4 +1,4 @@
-"""The licensing rules (CONTRACT sections 3-4, 6) proven against a reference oracle
+"""The licensing rules (docs/submissions.md, rules.md, dead-letters.md) proven against a reference oracle
 (tests/pylib/oracle.py): a hand-written corpus of tricky submissions at every rule's boundary,
 and a seeded random corpus of a few thousand, each fed through the real daemon; every decision
 event must equal the oracle's outcome exactly (type, set of reasons, scale, UMK, authority,
@@ -470,7 +470,7 @@ def test_oracle_matches_the_hand_written_expectations():
     for out in o.outcomes:
         kinds[out.kind] = kinds.get(out.kind, 0) + 1
     print("tricky corpus: %d messages, %r" % (len(c.items), kinds))
-    # every reason code of CONTRACT section 4 occurs
+    # every reason code of docs/rules.md occurs
     codes = {r[0] for out in o.outcomes if out.reasons for r in out.reasons}
     assert codes == set(oracle.REASON_ORDER)
 

@@ -1,9 +1,9 @@
-"""A reference oracle for ossd's decisions: an independent Python reading of CONTRACT sections 3,
-4 and 6 (and of the choices the README documents where the contract is silent).
+"""A reference oracle for ossd's decisions: an independent Python reading of docs/submissions.md,
+docs/rules.md and docs/dead-letters.md (and of the choices the README documents).
 
-It shares no code with the daemon: the JSON Schema of section 3 is re-implemented here for the
-one schema ossd uses (enough to know every SCHEMA_INVALID path), the rules of section 4 are
-re-derived from the contract text, and the reference data is read from the shipped seed
+It shares no code with the daemon: the JSON Schema is re-implemented here for the one schema
+ossd uses (enough to know every SCHEMA_INVALID path), the rules are re-derived from the text of
+docs/rules.md, and the reference data is read from the shipped seed
 (schemas/sql/003_refdata_seed.sql) or from the official CSVs.
 
     o = Oracle(RefData.seed())
@@ -19,7 +19,7 @@ Decisions are made in order per business actor, so a test that feeds messages th
 must put every message of one actor (and every copy of one submission_id) under one key; the
 oracle's `partition_key(value)` gives such a key.
 
-Choices the contract leaves open, as the README documents them:
+Choices the first specification left open, as the README and docs/rules.md document them:
 - reasons are compared as a SET of (code, path); the daemon sorts them (REASON_ORDER);
 - a rejected submission whose actor is already known is also checked for ACTIVITY_DUPLICATE;
 - born on 29 February: the 17th birthday counts from 1 March in a non-leap year;
@@ -39,7 +39,7 @@ SEED_SQL = os.path.join(REPO, "schemas", "sql", "003_refdata_seed.sql")
 MAX_BYTES = 256 * 1024
 EVENT_CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
 
-# The reason codes in the order of CONTRACT section 4's table (the daemon's sort order).
+# The reason codes in the order of docs/rules.md's table (the daemon's sort order).
 REASON_ORDER = ["SCHEMA_INVALID", "NIK_INVALID", "NIK_MISMATCH", "APPLICANT_UNDERAGE",
                 "NPWP_REQUIRED", "NPWP_INVALID", "REGION_UNKNOWN", "KBLI_UNKNOWN",
                 "ACTIVITY_DUPLICATE"]
@@ -149,7 +149,7 @@ class RefData:
         return p2 in self.regions
 
     def region_known(self, code):
-        """CONTRACT: a region code whose district is not in the data is unknown; a village code
+        """docs/rules.md: a region code whose district is not in the data is unknown; a village code
         is checked only where the data holds villages for that district."""
         district = code[:8]
         if district not in self.regions:
@@ -235,7 +235,7 @@ ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def gate(value):
-    """(dead-letter code or None, doc or None), in the order of CONTRACT section 6."""
+    """(dead-letter code or None, doc or None), in the order of docs/dead-letters.md."""
     if len(value) > MAX_BYTES:
         return "TOO_LARGE", None
     if not value:
@@ -373,7 +373,7 @@ REGION_PATTERN = r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{4})?"
 
 
 def schema_violations(doc):
-    """The set of JSON Pointers where doc breaks schemas/submission.v1.json (CONTRACT section 3).
+    """The set of JSON Pointers where doc breaks schemas/submission.v1.json (docs/submissions.md).
     Empty when valid."""
     v = _V()
     if not v.obj(doc, "", ["schema", "submission_id", "submitted_at", "channel", "applicant",
@@ -506,7 +506,7 @@ def actor_key(doc):
 
 
 def rule_reasons(doc, rd):
-    """The (code, path) reasons of CONTRACT section 4 for a schema-valid submission, before the
+    """The (code, path) reasons of docs/rules.md for a schema-valid submission, before the
     actor-level ACTIVITY_DUPLICATE check."""
     r = set()
     a, b = doc["applicant"], doc["business"]
@@ -838,7 +838,7 @@ def corpus_niks(oracle):
 
 
 def privacy_problems(oracle, event_msgs):
-    """CONTRACT section 5: no full NIK in any event, nik_masked keeps at most the first 4 digits,
+    """docs/events.md: no full NIK in any event, nik_masked keeps at most the first 4 digits,
     reason messages never echo an identity or contact value (NIK, NPWP, phone, email, birth
     date)."""
     problems = []
