@@ -86,9 +86,10 @@ def man_keys():
     return keys
 
 
-def doc_keys():
+def doc_keys(types=None):
     """{(section, key): default} of the key table of docs/configuration.md: the rows whose
-    first cell is a `[section]` and whose second is a `key` (default `(empty)` is empty)."""
+    first cell is a `[section]` and whose second is a `key` (default `(empty)` is empty).
+    types, when given, receives {(section, key): the type cell}."""
     keys = {}
     with open(CONFIG_DOC, encoding="utf-8") as f:
         for line in f:
@@ -103,6 +104,8 @@ def doc_keys():
             default = "" if default == "(empty)" else default.strip("`")
             assert (m.group(1), k.group(1)) not in keys, "listed twice: %s" % cells[1]
             keys[(m.group(1), k.group(1))] = default
+            if types is not None:
+                types[(m.group(1), k.group(1))] = cells[2]
     return keys
 
 
@@ -122,7 +125,12 @@ def test_man_page_lists_every_config_key_with_its_default():
 
 
 def test_configuration_doc_lists_every_config_key_with_its_default():
-    compare(doc_keys(), "docs/configuration.md")
+    types = {}
+    compare(doc_keys(types), "docs/configuration.md")
+    # a key with a number for its default is an integer key (with its range), the rest strings
+    wrong = ["[%s] %s: %s" % (s, k, t) for (s, k), t in sorted(types.items())
+             if reference()[(s, k)].isdigit() != t.startswith("integer ")]
+    assert not wrong, "docs/configuration.md gives the wrong type: %s" % wrong
 
 
 def test_the_comparison_sees_a_drift():

@@ -1,4 +1,4 @@
-"""The licensing rules (docs/submissions.md, rules.md, dead-letters.md) proven against a reference oracle
+"""The licensing rules (docs/rules.md, docs/dead-letters.md) proven against a reference oracle
 (tests/pylib/oracle.py): a hand-written corpus of tricky submissions at every rule's boundary,
 and a seeded random corpus of a few thousand, each fed through the real daemon; every decision
 event must equal the oracle's outcome exactly (type, set of reasons, scale, UMK, authority,

@@ -149,8 +149,8 @@ class RefData:
         return p2 in self.regions
 
     def region_known(self, code):
-        """docs/rules.md: a region code whose district is not in the data is unknown; a village code
-        is checked only where the data holds villages for that district."""
+        """docs/rules.md: a region code whose district is not in the data is unknown; a village
+        code is checked only where the data holds villages for that district."""
         district = code[:8]
         if district not in self.regions:
             return False
