@@ -34,7 +34,8 @@ def reference():
         assert sep and section, "unexpected line in --config-reference: %r" % line
         if PASSTHROUGH.match(section):
             continue
-        keys[(section, name.strip())] = value.strip()
+        # a trailing " ; ..." is a remark, not part of the default
+        keys[(section, name.strip())] = re.sub(r"\s+;.*$", "", value).strip()
     assert len(keys) > 10, out
     return keys
 
