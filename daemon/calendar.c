@@ -166,11 +166,22 @@ unsigned cal_working_days_between(const struct cal_holidays *h, int32_t from, in
     return k;
 }
 
+int64_t cal_sla_due(int32_t last_day)
+{
+    return cal_jakarta_midnight(last_day + 1);
+}
+
 void cal_deadline_start(const struct cal_holidays *h, int64_t start_ms, unsigned n,
                         struct cal_deadline *dl)
 {
     dl->last_day = cal_add_working_days(h, cal_jakarta_date(start_ms), n);
-    dl->due_ms = cal_jakarta_midnight(dl->last_day + 1);
+    dl->due_ms = cal_sla_due(dl->last_day);
+}
+
+void cal_deadline_restart(const struct cal_holidays *h, int64_t restart_ms, unsigned n,
+                          struct cal_deadline *dl)
+{
+    cal_deadline_start(h, restart_ms, n, dl);
 }
 
 void cal_deadline_resume(const struct cal_holidays *h, struct cal_deadline *dl, int64_t stop_ms,
@@ -180,5 +191,5 @@ void cal_deadline_resume(const struct cal_holidays *h, struct cal_deadline *dl, 
         cal_working_days_between(h, cal_jakarta_date(stop_ms), cal_jakarta_date(resume_ms));
 
     dl->last_day = cal_add_working_days(h, dl->last_day, k);
-    dl->due_ms = cal_jakarta_midnight(dl->last_day + 1);
+    dl->due_ms = cal_sla_due(dl->last_day);
 }

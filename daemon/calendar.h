@@ -69,9 +69,16 @@ int32_t cal_add_working_days(const struct cal_holidays *h, int32_t day, unsigned
 /* The number of working days d with from <= d < to (0 when to <= from). */
 unsigned cal_working_days_between(const struct cal_holidays *h, int32_t from, int32_t to);
 
-/* The deadline of n working days from the instant start_ms (a decision, or a 44's status_at). */
+/* sla_due of a last working day L: 00:00 Asia/Jakarta of L + 1, as epoch ms. */
+int64_t cal_sla_due(int32_t last_day);
+
+/* The deadline of n working days from the instant start_ms (the decision's decided_at). */
 void cal_deadline_start(const struct cal_holidays *h, int64_t start_ms, unsigned n,
                         struct cal_deadline *dl);
+
+/* A 44 (after a 43): the deadline computed afresh as if the decision were at restart_ms. */
+void cal_deadline_restart(const struct cal_holidays *h, int64_t restart_ms, unsigned n,
+                          struct cal_deadline *dl);
 
 /* Moves dl for a clock stopped at stop_ms and resumed at resume_ms (a 41 then a 42). */
 void cal_deadline_resume(const struct cal_holidays *h, struct cal_deadline *dl, int64_t stop_ms,

@@ -284,7 +284,7 @@ static void test_deadlines(void **state)
         if (c->stop)
             cal_deadline_resume(h, &dl, ms(c->stop), ms(c->resume));
         if (c->restart)
-            cal_deadline_start(h, ms(c->restart), c->n, &dl);
+            cal_deadline_restart(h, ms(c->restart), c->n, &dl);
         cal_format_date(dl.last_day, last);
         cal_format_jakarta(dl.due_ms, due);
         if (strcmp(last, c->want_last) != 0 || strcmp(due, c->want_due) != 0)
@@ -292,6 +292,7 @@ static void test_deadlines(void **state)
                      c->want_due);
         /* sla_due is always 00:00 Jakarta of L + 1. */
         assert_true(dl.due_ms == cal_jakarta_midnight(dl.last_day + 1));
+        assert_true(dl.due_ms == cal_sla_due(dl.last_day));
         assert_true(dl.due_ms == ms(c->want_due));
     }
 }
