@@ -399,8 +399,8 @@ static void print_stats(enum refdata_kind kind, const char *version, const char 
                version, st->rows, fname, st->with_risk, st->carried_risk, none, st->carried_scale,
                activate ? "active" : "not activated");
     } else if (kind == REFDATA_HOLIDAYS) {
-        printf("holidays %s: %ld dates from %s; %s\n", version, st->rows, fname,
-               activate ? "active" : "not activated");
+        printf("holidays %s: %ld date%s from %s; %s\n", version, st->rows, st->rows == 1 ? "" : "s",
+               fname, activate ? "active" : "not activated");
     } else if (kind == REFDATA_SLA) {
         printf("sla %s: %ld deadlines from %s (%ld for every scale, %ld for one scale; any other "
                "KBLI code: %u working days); %s\n",
