@@ -112,6 +112,11 @@ def test_import_sla(env):
     assert "not activated" in out and active(env, "sla") == v1
     assert env.sql("SELECT kbli, scale, working_days FROM ref_sla WHERE version = %s", v2) == \
         [("56102", "", 7)]
+    # a header alone: a version with no rows (every KBLI code gets the statutory 5 again)
+    out = ossctl(env, "refdata", "import", "sla", write(env, "none.csv", "kbli,scale,working_days\n"))
+    v3 = imported_version(out.stdout, "sla")
+    assert "0 deadlines" in out.stdout and active(env, "sla") == v3
+    assert env.sql("SELECT count(*) FROM ref_sla WHERE version = %s", v3)[0][0] == 0
 
 
 BAD = [
