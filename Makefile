@@ -120,7 +120,7 @@ install: $(BUILD)/ossd $(BUILD)/ossctl $(PLUGINS)
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSCONFDIR)/ossd
 	install -m 0755 $(BUILD)/ossd $(BUILD)/ossctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 schemas/submission.v1.json $(DESTDIR)$(PREFIX)/share/ossd/
+	install -m 0644 schemas/*.v1.json $(DESTDIR)$(PREFIX)/share/ossd/
 	install -m 0644 schemas/sql/*.sql $(DESTDIR)$(PREFIX)/share/ossd/sql/
 	install -m 0644 schemas/events/*.json $(DESTDIR)$(PREFIX)/share/ossd/events/
 	$(if $(PLUGINS),install -m 0644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/ossd/handlers/)

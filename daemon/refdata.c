@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 /* Risk levels as small integers; 0 is "none". */
 static const char *const risk_names[] = {NULL, "R", "MR", "MT", "T"};
 #define RISK_DEFAULT 4 /* "T": the answer for a code whose risk is not set */
@@ -138,6 +140,11 @@ struct kbli {
     unsigned char scale_risk[4]; /* per scale 01..04; 0 none */
 };
 
+struct holiday {
+    int32_t day;
+    const char *name;
+};
+
 struct refdata {
     struct region *regions;
     size_t n_regions_entries, cap_regions, n_regions; /* n_regions: PRESENT ones */
@@ -147,8 +154,15 @@ struct refdata {
     size_t n_kbli, cap_kbli;
     struct htab kbli_index;
 
+    struct holiday *holiday_list; /* sorted by day */
+    int32_t *holiday_days;        /* the same days, for the calendar */
+    size_t n_holidays, cap_holidays;
+    struct cal_holidays holidays;
+
+    struct htab sla_index; /* sla_key -> working days (stored as the entry number) */
+
     struct arena_chunk *arena;
-    char *kbli_version, *region_version;
+    char *kbli_version, *region_version, *holiday_version, *sla_version;
     struct ossd_refdata api;
 };
 
@@ -244,6 +258,24 @@ static struct region *region_get(struct refdata *rd, uint64_t key)
     return r;
 }
 
+/* The key of an SLA row: the KBLI code's digits times 10 plus the scale digit (0: every scale).
+ * Returns 0, or -1 when the code or the scale is malformed. */
+static int sla_key(const char *kbli, const char *scale, uint64_t *key)
+{
+    uint64_t k;
+    int sc = 0;
+
+    if (kbli_key(kbli, &k) != 0)
+        return -1;
+    if (scale && scale[0]) {
+        if (scale[0] != '0' || scale[1] < '1' || scale[1] > '4' || scale[2] != '\0')
+            return -1;
+        sc = scale[1] - '0';
+    }
+    *key = k * 10 + (uint64_t)sc;
+    return 0;
+}
+
 /* ---- lookups (the ossd_refdata view) -------------------------------------------------------- */
 
 static int api_province_known(const void *ctx, const char *province2)
@@ -316,8 +348,11 @@ struct refdata *refdata_new(void)
 
     htab_init(&rd->region_index);
     htab_init(&rd->kbli_index);
+    htab_init(&rd->sla_index);
     rd->kbli_version = xstrdup("");
     rd->region_version = xstrdup("");
+    rd->holiday_version = xstrdup("");
+    rd->sla_version = xstrdup("");
     rd->api.ctx = rd;
     rd->api.province_known = api_province_known;
     rd->api.region = api_region;
@@ -393,16 +428,71 @@ int refdata_add_kbli_risk(struct refdata *rd, const char *code, const char *scal
     return 0;
 }
 
+int refdata_add_holiday(struct refdata *rd, const char *date, const char *name)
+{
+    int32_t day;
+    size_t lo = 0, hi = rd->n_holidays;
+
+    if (cal_parse_date(date, &day) != 0 || !name || !name[0])
+        return -1;
+    while (lo < hi) { /* the insertion point: files are small and mostly sorted already */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (rd->holiday_list[mid].day == day)
+            return -1;
+        if (rd->holiday_list[mid].day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (rd->n_holidays == rd->cap_holidays) {
+        rd->cap_holidays = rd->cap_holidays ? rd->cap_holidays * 2 : 64;
+        rd->holiday_list = xrealloc(rd->holiday_list, rd->cap_holidays * sizeof(*rd->holiday_list));
+        rd->holiday_days = xrealloc(rd->holiday_days, rd->cap_holidays * sizeof(*rd->holiday_days));
+    }
+    memmove(&rd->holiday_list[lo + 1], &rd->holiday_list[lo],
+            (rd->n_holidays - lo) * sizeof(*rd->holiday_list));
+    memmove(&rd->holiday_days[lo + 1], &rd->holiday_days[lo],
+            (rd->n_holidays - lo) * sizeof(*rd->holiday_days));
+    rd->holiday_list[lo].day = day;
+    rd->holiday_list[lo].name = arena_strdup(&rd->arena, name);
+    rd->holiday_days[lo] = day;
+    rd->n_holidays++;
+    rd->holidays.days = rd->holiday_days;
+    rd->holidays.n = rd->n_holidays;
+    return 0;
+}
+
+int refdata_add_sla(struct refdata *rd, const char *kbli, const char *scale, long working_days)
+{
+    uint64_t key;
+
+    if (sla_key(kbli, scale, &key) != 0 || working_days < 1 ||
+        working_days > REFDATA_SLA_MAX_DAYS || htab_find(&rd->sla_index, key) >= 0)
+        return -1;
+    htab_insert(&rd->sla_index, key, (uint32_t)working_days);
+    return 0;
+}
+
+static void set_version(char **slot, const char *v)
+{
+    if (v) {
+        free(*slot);
+        *slot = xstrdup(v);
+    }
+}
+
+void refdata_set_calendar_versions(struct refdata *rd, const char *holiday_version,
+                                   const char *sla_version)
+{
+    set_version(&rd->holiday_version, holiday_version);
+    set_version(&rd->sla_version, sla_version);
+}
+
 void refdata_set_versions(struct refdata *rd, const char *kbli_version, const char *region_version)
 {
-    if (kbli_version) {
-        free(rd->kbli_version);
-        rd->kbli_version = xstrdup(kbli_version);
-    }
-    if (region_version) {
-        free(rd->region_version);
-        rd->region_version = xstrdup(region_version);
-    }
+    set_version(&rd->kbli_version, kbli_version);
+    set_version(&rd->region_version, region_version);
 }
 
 const struct ossd_refdata *refdata_api(const struct refdata *rd)
@@ -441,6 +531,62 @@ size_t refdata_region_count(const struct refdata *rd)
     return rd->n_regions;
 }
 
+const char *refdata_holiday_version(const struct refdata *rd)
+{
+    return rd->holiday_version;
+}
+
+const char *refdata_sla_version(const struct refdata *rd)
+{
+    return rd->sla_version;
+}
+
+size_t refdata_holiday_count(const struct refdata *rd)
+{
+    return rd->n_holidays;
+}
+
+size_t refdata_sla_count(const struct refdata *rd)
+{
+    return rd->sla_index.n;
+}
+
+const struct cal_holidays *refdata_holidays(const struct refdata *rd)
+{
+    return &rd->holidays;
+}
+
+const char *refdata_holiday_name(const struct refdata *rd, int32_t day)
+{
+    size_t lo = 0, hi = rd->n_holidays;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (rd->holiday_list[mid].day == day)
+            return rd->holiday_list[mid].name;
+        if (rd->holiday_list[mid].day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+unsigned refdata_sla_days(const struct refdata *rd, const char *kbli, const char *scale)
+{
+    uint64_t key;
+    long days;
+
+    if (sla_key(kbli, scale, &key) != 0)
+        return REFDATA_SLA_DEFAULT_DAYS;
+    if (key % 10 != 0 && (days = htab_find(&rd->sla_index, key)) >= 0)
+        return (unsigned)days;
+    if ((days = htab_find(&rd->sla_index, key - key % 10)) >= 0)
+        return (unsigned)days;
+    return REFDATA_SLA_DEFAULT_DAYS;
+}
+
 void refdata_free(struct refdata *rd)
 {
     struct arena_chunk *c, *next;
@@ -455,8 +601,13 @@ void refdata_free(struct refdata *rd)
     free(rd->region_index.slots);
     free(rd->kblis);
     free(rd->kbli_index.slots);
+    free(rd->holiday_list);
+    free(rd->holiday_days);
+    free(rd->sla_index.slots);
     free(rd->kbli_version);
     free(rd->region_version);
+    free(rd->holiday_version);
+    free(rd->sla_version);
     free(rd);
 }
 
@@ -564,11 +715,71 @@ err:
     return rc;
 }
 
+/* Loads the rows of the active holiday and SLA versions (either may be NULL: none active). */
+static int load_calendar_rows(struct refdata *rd, PGconn *conn, const char *holiday_v,
+                              const char *sla_v, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = -1;
+
+    if (holiday_v) {
+        res = query1(conn,
+                     "SELECT to_char(day, 'YYYY-MM-DD'), name FROM ref_holidays WHERE version = $1",
+                     holiday_v, err, errlen);
+        if (!res)
+            goto err;
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (refdata_add_holiday(rd, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)) != 0) {
+                snprintf(err, errlen, "refdata: holidays %s: bad row for date '%s'", holiday_v,
+                         PQgetvalue(res, i, 0));
+                goto err;
+            }
+        }
+        PQclear(res);
+        res = NULL;
+    }
+    if (sla_v) {
+        res = query1(conn, "SELECT kbli, scale, working_days FROM ref_sla WHERE version = $1",
+                     sla_v, err, errlen);
+        if (!res)
+            goto err;
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (refdata_add_sla(rd, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                atol(PQgetvalue(res, i, 2))) != 0) {
+                snprintf(err, errlen, "refdata: sla %s: bad row for KBLI '%s' scale '%s'", sla_v,
+                         PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+                goto err;
+            }
+        }
+    }
+    rc = 0;
+err:
+    PQclear(res);
+    return rc;
+}
+
+/* Says which calendar tables a load took (at start and on every reload): nothing in the
+ * "reloaded:" line of the caller names them yet. */
+static void log_calendar(const struct refdata *rd)
+{
+    char hv[96], sv[96];
+    const char *fields[] = {hv, sv, NULL};
+
+    snprintf(hv, sizeof(hv), "HOLIDAYS_VERSION=%.64s", rd->holiday_version);
+    snprintf(sv, sizeof(sv), "SLA_VERSION=%.64s", rd->sla_version);
+    log_fields(LOG_LVL_INFO, fields,
+               "reference data: holidays %s (%zu dates), SLA %s (%zu deadlines; otherwise %u "
+               "working days)",
+               rd->holiday_version[0] ? rd->holiday_version : "(none active)", rd->n_holidays,
+               rd->sla_version[0] ? rd->sla_version : "(none active)", rd->sla_index.n,
+               REFDATA_SLA_DEFAULT_DAYS);
+}
+
 struct refdata *refdata_load_pg(PGconn *conn, char *err, size_t errlen)
 {
     struct refdata *rd = NULL;
     PGresult *res = NULL;
-    char *kbli_v = NULL, *region_v = NULL;
+    char *kbli_v = NULL, *region_v = NULL, *holiday_v = NULL, *sla_v = NULL;
     int own_tx = PQtransactionStatus(conn) == PQTRANS_IDLE;
 
     if (own_tx &&
@@ -582,6 +793,10 @@ struct refdata *refdata_load_pg(PGconn *conn, char *err, size_t errlen)
             kbli_v = xstrdup(PQgetvalue(res, i, 1));
         else if (strcmp(PQgetvalue(res, i, 0), "regions") == 0 && !region_v)
             region_v = xstrdup(PQgetvalue(res, i, 1));
+        else if (strcmp(PQgetvalue(res, i, 0), "holidays") == 0 && !holiday_v)
+            holiday_v = xstrdup(PQgetvalue(res, i, 1));
+        else if (strcmp(PQgetvalue(res, i, 0), "sla") == 0 && !sla_v)
+            sla_v = xstrdup(PQgetvalue(res, i, 1));
     }
     if (!kbli_v || !region_v) {
         snprintf(err, errlen,
@@ -592,13 +807,18 @@ struct refdata *refdata_load_pg(PGconn *conn, char *err, size_t errlen)
     }
     rd = refdata_new();
     refdata_set_versions(rd, kbli_v, region_v);
-    if (load_rows(rd, conn, kbli_v, region_v, err, errlen) != 0)
+    refdata_set_calendar_versions(rd, holiday_v, sla_v);
+    if (load_rows(rd, conn, kbli_v, region_v, err, errlen) != 0 ||
+        load_calendar_rows(rd, conn, holiday_v, sla_v, err, errlen) != 0)
         goto err;
     if (own_tx && exec_simple(conn, "COMMIT", err, errlen) != 0)
         goto err;
+    log_calendar(rd);
     PQclear(res);
     free(kbli_v);
     free(region_v);
+    free(holiday_v);
+    free(sla_v);
     return rd;
 err:
     if (own_tx && PQtransactionStatus(conn) != PQTRANS_IDLE) {
@@ -608,6 +828,8 @@ err:
     PQclear(res);
     free(kbli_v);
     free(region_v);
+    free(holiday_v);
+    free(sla_v);
     refdata_free(rd);
     return NULL;
 }
@@ -615,20 +837,22 @@ err:
 /* ---- CSV
  * ----------------------------------------------------------------------------------------- */
 
+static const char *const kind_names[] = {"kbli", "regions", "holidays", "sla"};
+
 int refdata_kind_parse(const char *s, enum refdata_kind *kind)
 {
-    if (s && strcmp(s, "kbli") == 0)
-        *kind = REFDATA_KBLI;
-    else if (s && strcmp(s, "regions") == 0)
-        *kind = REFDATA_REGIONS;
-    else
-        return -1;
-    return 0;
+    for (size_t i = 0; s && i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+        if (strcmp(s, kind_names[i]) == 0) {
+            *kind = (enum refdata_kind)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 const char *refdata_kind_name(enum refdata_kind kind)
 {
-    return kind == REFDATA_KBLI ? "kbli" : "regions";
+    return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "?";
 }
 
 static int set_col(int *col, size_t i, const char *name, char *err, size_t errlen)
@@ -645,26 +869,40 @@ int refdata_csv_columns(enum refdata_kind kind, const struct csv_row *header,
                         struct refdata_csv_cols *cols, char *err, size_t errlen)
 {
     const char *title_name = kind == REFDATA_KBLI ? "title" : "name";
+    const char *code_name = kind == REFDATA_HOLIDAYS ? "date"
+                            : kind == REFDATA_SLA    ? "kbli"
+                                                     : "code";
 
     cols->code = cols->title = cols->description = cols->risk = -1;
+    cols->scale = cols->working_days = -1;
     cols->n_cols = header->n_fields;
     for (size_t i = 0; i < header->n_fields; i++) {
         const char *h = header->fields[i];
         int rc = 0;
 
-        if (strcasecmp(h, "code") == 0)
+        if (strcasecmp(h, code_name) == 0)
             rc = set_col(&cols->code, i, h, err, errlen);
-        else if (strcasecmp(h, title_name) == 0)
+        else if (kind != REFDATA_SLA && strcasecmp(h, title_name) == 0)
             rc = set_col(&cols->title, i, h, err, errlen);
         else if (kind == REFDATA_KBLI && strcasecmp(h, "description") == 0)
             rc = set_col(&cols->description, i, h, err, errlen);
         else if (kind == REFDATA_KBLI && strcasecmp(h, "risk") == 0)
             rc = set_col(&cols->risk, i, h, err, errlen);
+        else if (kind == REFDATA_SLA && strcasecmp(h, "scale") == 0)
+            rc = set_col(&cols->scale, i, h, err, errlen);
+        else if (kind == REFDATA_SLA && strcasecmp(h, "working_days") == 0)
+            rc = set_col(&cols->working_days, i, h, err, errlen);
         if (rc != 0)
             return -1;
     }
-    if (cols->code < 0 || cols->title < 0) {
-        snprintf(err, errlen, "the header must name the columns code and %s", title_name);
+    if (kind == REFDATA_SLA && (cols->code < 0 || cols->working_days < 0)) {
+        snprintf(err, errlen,
+                 "the header must name the columns kbli and working_days "
+                 "(and scale, empty for every scale)");
+        return -1;
+    }
+    if (kind != REFDATA_SLA && (cols->code < 0 || cols->title < 0)) {
+        snprintf(err, errlen, "the header must name the columns %s and %s", code_name, title_name);
         return -1;
     }
     return 0;
@@ -675,6 +913,59 @@ static const char *field(const struct csv_row *row, int col)
     if (col < 0 || (size_t)col >= row->n_fields || !row->fields[col][0])
         return NULL;
     return row->fields[col];
+}
+
+/* The holidays and sla rows of refdata_csv_record. */
+static int calendar_record(enum refdata_kind kind, const struct refdata_csv_cols *cols,
+                           const struct csv_row *row, struct refdata_record *rec, char *err,
+                           size_t errlen)
+{
+    const char *days = field(row, cols->working_days);
+    int32_t day;
+
+    if (kind == REFDATA_HOLIDAYS) {
+        if (!rec->code) {
+            snprintf(err, errlen, "empty date");
+            return -1;
+        }
+        if (cal_parse_date(rec->code, &day) != 0) {
+            snprintf(err, errlen, "date '%.40s' is not a calendar date YYYY-MM-DD", rec->code);
+            return -1;
+        }
+        if (!rec->title) {
+            snprintf(err, errlen, "empty name for date %s", rec->code);
+            return -1;
+        }
+        return 0;
+    }
+    if (!rec->code) {
+        snprintf(err, errlen, "empty kbli");
+        return -1;
+    }
+    if (!refdata_kbli_code_valid(rec->code)) {
+        snprintf(err, errlen, "KBLI code '%.40s' is not 5 digits", rec->code);
+        return -1;
+    }
+    if (rec->scale && !(rec->scale[0] == '0' && rec->scale[1] >= '1' && rec->scale[1] <= '4' &&
+                        rec->scale[2] == '\0')) {
+        snprintf(err, errlen, "scale '%.20s' of KBLI %s is not 01, 02, 03, 04 or empty", rec->scale,
+                 rec->code);
+        return -1;
+    }
+    rec->working_days = 0;
+    for (const char *p = days; p && *p; p++) {
+        if (*p < '0' || *p > '9' || rec->working_days > REFDATA_SLA_MAX_DAYS) {
+            rec->working_days = -1;
+            break;
+        }
+        rec->working_days = rec->working_days * 10 + (*p - '0');
+    }
+    if (rec->working_days < 1 || rec->working_days > REFDATA_SLA_MAX_DAYS) {
+        snprintf(err, errlen, "working_days '%.20s' of KBLI %s is not a whole number 1-%d",
+                 days ? days : "", rec->code, REFDATA_SLA_MAX_DAYS);
+        return -1;
+    }
+    return 0;
 }
 
 int refdata_csv_record(enum refdata_kind kind, const struct refdata_csv_cols *cols,
@@ -689,6 +980,10 @@ int refdata_csv_record(enum refdata_kind kind, const struct refdata_csv_cols *co
     rec->title = field(row, cols->title);
     rec->description = field(row, cols->description);
     rec->risk = field(row, cols->risk);
+    rec->scale = field(row, cols->scale);
+    rec->working_days = 0;
+    if (kind == REFDATA_HOLIDAYS || kind == REFDATA_SLA)
+        return calendar_record(kind, cols, row, rec, err, errlen);
     if (!rec->code) {
         snprintf(err, errlen, "empty code");
         return -1;
@@ -713,6 +1008,33 @@ int refdata_csv_record(enum refdata_kind kind, const struct refdata_csv_cols *co
         return -1;
     }
     return 0;
+}
+
+int refdata_add_record(struct refdata *rd, enum refdata_kind kind, const struct refdata_record *rec)
+{
+    switch (kind) {
+    case REFDATA_KBLI:
+        return refdata_add_kbli(rd, rec->code, rec->title, rec->risk);
+    case REFDATA_REGIONS:
+        return refdata_add_region(rd, rec->code, rec->title);
+    case REFDATA_HOLIDAYS:
+        return refdata_add_holiday(rd, rec->code, rec->title);
+    case REFDATA_SLA:
+        return refdata_add_sla(rd, rec->code, rec->scale, rec->working_days);
+    }
+    return -1;
+}
+
+void refdata_duplicate_message(enum refdata_kind kind, const struct refdata_record *rec, char *out,
+                               size_t outlen)
+{
+    if (kind == REFDATA_HOLIDAYS)
+        snprintf(out, outlen, "duplicate date %s", rec->code);
+    else if (kind == REFDATA_SLA)
+        snprintf(out, outlen, "duplicate KBLI %s for %s%s", rec->code,
+                 rec->scale ? "scale " : "every scale", rec->scale ? rec->scale : "");
+    else
+        snprintf(out, outlen, "duplicate code %s", rec->code);
 }
 
 long refdata_load_csv(struct refdata *rd, enum refdata_kind kind, FILE *f, const char *name,
@@ -748,9 +1070,9 @@ long refdata_load_csv(struct refdata *rd, enum refdata_kind kind, FILE *f, const
             snprintf(err, errlen, "%s:%ld: %s", name, row.line, why);
             goto out;
         }
-        if ((kind == REFDATA_KBLI ? refdata_add_kbli(rd, rec.code, rec.title, rec.risk)
-                                  : refdata_add_region(rd, rec.code, rec.title)) != 0) {
-            snprintf(err, errlen, "%s:%ld: duplicate code %s", name, row.line, rec.code);
+        if (refdata_add_record(rd, kind, &rec) != 0) {
+            refdata_duplicate_message(kind, &rec, why, sizeof(why));
+            snprintf(err, errlen, "%s:%ld: %s", name, row.line, why);
             goto out;
         }
         count++;

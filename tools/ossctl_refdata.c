@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -19,12 +20,15 @@ enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: ossctl refdata import kbli|regions FILE.csv [--version V] [--no-activate]\n"
+            "usage: ossctl refdata import kbli|regions|holidays|sla FILE.csv [--version V] "
+            "[--no-activate]\n"
             "       ossctl refdata list\n"
-            "  import  loads an official table (CSV with a header; kbli: code,title"
-            "[,description][,risk];\n"
-            "          regions: code,name) as version V (kbli: 2020, regions: kemendagri-2025),\n"
-            "          replacing that version's rows, and activates it unless --no-activate\n"
+            "  import  loads a table (CSV with a header; kbli: code,title[,description][,risk];\n"
+            "          regions: code,name; holidays: date,name; sla: kbli,scale,working_days with\n"
+            "          an empty scale for every scale) as version V (kbli: 2020, regions:\n"
+            "          kemendagri-2025, holidays and sla: a new version named after the time of\n"
+            "          the import), replacing that version's rows, and activates it unless\n"
+            "          --no-activate\n"
             "  list    shows every version, its counts and which one is active\n");
 }
 
@@ -196,10 +200,10 @@ static int copy_rows(PGconn *conn, enum refdata_kind kind, const char *version, 
                 goto out;
             }
         }
-        dup = kind == REFDATA_KBLI ? refdata_add_kbli(seen, rec.code, "-", NULL)
-                                   : refdata_add_region(seen, rec.code, "-");
+        dup = refdata_add_record(seen, kind, &rec);
         if (dup != 0) {
-            snprintf(msg, sizeof(msg), "%s:%ld: duplicate code %s", fname, row.line, rec.code);
+            refdata_duplicate_message(kind, &rec, why, sizeof(why));
+            snprintf(msg, sizeof(msg), "%s:%ld: %s", fname, row.line, why);
             goto out;
         }
         copy_field(&b, version, 0);
@@ -209,9 +213,17 @@ static int copy_rows(PGconn *conn, enum refdata_kind kind, const char *version, 
             copy_field(&b, rec.description, 0);
             copy_field(&b, rec.risk, 1);
             st->with_risk += rec.risk != NULL;
+        } else if (kind == REFDATA_SLA) {
+            char days[24];
+
+            snprintf(days, sizeof(days), "%ld", rec.working_days);
+            copy_field(&b, rec.scale ? rec.scale : "", 0);
+            copy_field(&b, days, 1);
+            st->with_risk += rec.scale == NULL; /* sla: rows for every scale */
         } else {
             copy_field(&b, rec.title, 1);
-            st->levels[refdata_region_level(rec.code)]++;
+            if (kind == REFDATA_REGIONS)
+                st->levels[refdata_region_level(rec.code)]++;
         }
         st->rows++;
         if (b.len >= COPY_CHUNK && copy_flush(conn, &b) != 0) {
@@ -228,7 +240,9 @@ static int copy_rows(PGconn *conn, enum refdata_kind kind, const char *version, 
         rc = EXIT_USAGE;
         goto out;
     }
-    if (st->rows == 0) {
+    /* An empty SLA table is a real choice (the statutory deadline for every code, like the
+     * seed's); any other kind without rows is a truncated file. */
+    if (st->rows == 0 && kind != REFDATA_SLA) {
         snprintf(msg, sizeof(msg), "%s: no data rows (a version must not be empty)", fname);
         goto out;
     }
@@ -256,10 +270,13 @@ out:
 static int copy_file(PGconn *conn, enum refdata_kind kind, const char *version, FILE *f,
                      const char *fname, struct import_stats *st)
 {
-    const char *sql = kind == REFDATA_KBLI
-                          ? "COPY ref_kbli (version, code, title, description, risk) FROM STDIN"
-                          : "COPY ref_regions (version, code, name) FROM STDIN";
-    PGresult *res = PQexec(conn, sql);
+    static const char *const sql[] = {
+        [REFDATA_KBLI] = "COPY ref_kbli (version, code, title, description, risk) FROM STDIN",
+        [REFDATA_REGIONS] = "COPY ref_regions (version, code, name) FROM STDIN",
+        [REFDATA_HOLIDAYS] = "COPY ref_holidays (version, day, name) FROM STDIN",
+        [REFDATA_SLA] = "COPY ref_sla (version, kbli, scale, working_days) FROM STDIN",
+    };
+    PGresult *res = PQexec(conn, sql[kind]);
     int rc;
 
     if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -331,9 +348,14 @@ static int import_tx(PGconn *conn, enum refdata_kind kind, const char *version, 
             (rc = run(conn, sql_prev_risk, 0, NULL, NULL)) != 0 ||
             (rc = run(conn, "DELETE FROM ref_kbli WHERE version = $1", 1, &version, NULL)) != 0)
             return rc;
-    } else if ((rc = run(conn, "DELETE FROM ref_regions WHERE version = $1", 1, &version, NULL)) !=
-               0) {
-        return rc;
+    } else {
+        static const char *const del[] = {
+            [REFDATA_REGIONS] = "DELETE FROM ref_regions WHERE version = $1",
+            [REFDATA_HOLIDAYS] = "DELETE FROM ref_holidays WHERE version = $1",
+            [REFDATA_SLA] = "DELETE FROM ref_sla WHERE version = $1",
+        };
+        if ((rc = run(conn, del[kind], 1, &version, NULL)) != 0)
+            return rc;
     }
 
     if ((rc = copy_file(conn, kind, version, f, fname, st)) != 0)
@@ -378,6 +400,14 @@ static void print_stats(enum refdata_kind kind, const char *version, const char 
                "%ld without (answered as T); %ld per-scale levels carried forward; %s\n",
                version, st->rows, fname, st->with_risk, st->carried_risk, none, st->carried_scale,
                activate ? "active" : "not activated");
+    } else if (kind == REFDATA_HOLIDAYS) {
+        printf("holidays %s: %ld date%s from %s; %s\n", version, st->rows, st->rows == 1 ? "" : "s",
+               fname, activate ? "active" : "not activated");
+    } else if (kind == REFDATA_SLA) {
+        printf("sla %s: %ld deadlines from %s (%ld for every scale, %ld for one scale; any other "
+               "KBLI code: %u working days); %s\n",
+               version, st->rows, fname, st->with_risk, st->rows - st->with_risk,
+               REFDATA_SLA_DEFAULT_DAYS, activate ? "active" : "not activated");
     } else {
         printf("regions %s: %ld codes from %s (%ld provinces, %ld regencies/cities, "
                "%ld districts, %ld villages); %s\n",
@@ -386,11 +416,27 @@ static void print_stats(enum refdata_kind kind, const char *version, const char 
     }
 }
 
+/* A version name for a table whose every import is a new version: the UTC time of the import
+ * to the microsecond ("20261201T211502.123456Z"), so names sort in import order. */
+static const char *new_version_name(char *out, size_t outlen)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, outlen, "%Y%m%dT%H%M%S", &tm);
+
+    snprintf(out + n, outlen - n, ".%06uZ", (unsigned)(ts.tv_nsec / 1000) % 1000000u);
+    return out;
+}
+
 static int cmd_import(int argc, char **argv, const char *pg_url)
 {
     enum refdata_kind kind;
     const char *fname = NULL, *version = NULL;
     int activate = 1, rc;
+    char genver[64];
     struct import_stats st = {0};
     FILE *f = NULL;
     PGconn *conn = NULL;
@@ -414,8 +460,12 @@ static int cmd_import(int argc, char **argv, const char *pg_url)
             return EXIT_USAGE;
         }
     }
-    if (!version)
-        version = kind == REFDATA_KBLI ? "2020" : "kemendagri-2025";
+    if (!version && kind == REFDATA_KBLI)
+        version = "2020";
+    else if (!version && kind == REFDATA_REGIONS)
+        version = "kemendagri-2025";
+    else if (!version)
+        version = new_version_name(genver, sizeof(genver));
     if (!fname || !version[0] || strlen(version) > 64) {
         usage(stderr);
         return EXIT_USAGE;
@@ -459,6 +509,14 @@ static int cmd_list(const char *pg_url)
         "            count(k.risk), (SELECT count(*) FROM ref_kbli_risk r "
         "                            WHERE r.version = v.version)) "
         "     FROM ref_kbli k WHERE k.version = v.version) "
+        "  WHEN 'holidays' THEN "
+        "    (SELECT format('%s dates, %s to %s', count(*), coalesce(min(h.day)::text, '-'), "
+        "            coalesce(max(h.day)::text, '-')) "
+        "     FROM ref_holidays h WHERE h.version = v.version) "
+        "  WHEN 'sla' THEN "
+        "    (SELECT format('%s deadlines (%s for every scale); other KBLI codes: 5 working days', "
+        "            count(*), count(*) FILTER (WHERE s.scale = '')) "
+        "     FROM ref_sla s WHERE s.version = v.version) "
         "  ELSE (SELECT format('%s codes: %s provinces, %s regencies, %s districts, %s villages', "
         "            count(*), count(*) FILTER (WHERE length(code) = 2), "
         "            count(*) FILTER (WHERE length(code) = 5), "
@@ -478,9 +536,9 @@ static int cmd_list(const char *pg_url)
         rc = EXIT_USAGE;
         goto out;
     }
-    printf("%-8s %-20s %-6s %-25s %s\n", "KIND", "VERSION", "ACTIVE", "LOADED", "CONTENT");
+    printf("%-8s %-26s %-6s %-25s %s\n", "KIND", "VERSION", "ACTIVE", "LOADED", "CONTENT");
     for (int i = 0; i < PQntuples(res); i++)
-        printf("%-8s %-20s %-6s %-25s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+        printf("%-8s %-26s %-6s %-25s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                strcmp(PQgetvalue(res, i, 2), "t") == 0 ? "yes" : "no", PQgetvalue(res, i, 3),
                PQgetvalue(res, i, 4));
     if (PQntuples(res) == 0)

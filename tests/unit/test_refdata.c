@@ -306,6 +306,40 @@ static void test_load_csv(void **state)
         {REFDATA_REGIONS, "code,name\n33,Jawa Tengah\n\n33.7,x\n", -1, "t.csv:4: region code"},
         {REFDATA_REGIONS, "code,name\n33,\"Jawa\nTengah\"\n33.74.1,x\n", -1, "t.csv:4:"},
         {REFDATA_REGIONS, "code,name\n33,\"Jawa Tengah\n", -1, "t.csv:2: unterminated"},
+        /* holidays: date,name */
+        {REFDATA_HOLIDAYS, "date,name\n2026-12-25,Hari Raya Natal\n2026-01-01,Tahun Baru\n", 2,
+         NULL},
+        {REFDATA_HOLIDAYS, "Name,Date\nNatal,2026-12-25\n", 1, NULL},
+        {REFDATA_HOLIDAYS, "date,name\n2026-12-25,Natal\n2026-02-29,x\n", -1,
+         "t.csv:3: date '2026-02-29' is not a calendar date"},
+        {REFDATA_HOLIDAYS, "date,name\n2026-12-25,Natal\n\n2026-12-25,again\n", -1,
+         "t.csv:4: duplicate date 2026-12-25"},
+        {REFDATA_HOLIDAYS, "date,name\n25/12/2026,Natal\n", -1, "t.csv:2: date '25/12/2026'"},
+        {REFDATA_HOLIDAYS, "date,name\n2026-12-25,\n", -1, "t.csv:2: empty name"},
+        {REFDATA_HOLIDAYS, "date,name\n,Natal\n", -1, "t.csv:2: empty date"},
+        {REFDATA_HOLIDAYS, "day,name\n2026-12-25,Natal\n", -1,
+         "t.csv:1: the header must name the columns date and name"},
+        /* sla: kbli,scale,working_days */
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,10\n56102,04,20\n10710,01,3\n", 3, NULL},
+        {REFDATA_SLA, "kbli,working_days\n56102,10\n", 1, NULL},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,10\n56102,,12\n", -1,
+         "t.csv:3: duplicate KBLI 56102 for every scale"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,04,10\n56102,04,12\n", -1,
+         "t.csv:3: duplicate KBLI 56102 for scale 04"},
+        {REFDATA_SLA, "kbli,scale,working_days\n5610,,10\n", -1,
+         "t.csv:2: KBLI code '5610' is not 5 digits"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,05,10\n", -1, "t.csv:2: scale '05'"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,0\n", -1,
+         "t.csv:2: working_days '0' of KBLI 56102 is not a whole number 1-1000"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,1001\n", -1, "t.csv:2: working_days"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,99999999999999999999\n", -1,
+         "t.csv:2: working_days"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,5d\n", -1, "t.csv:2: working_days '5d'"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,-5\n", -1, "t.csv:2: working_days"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,,\n", -1, "t.csv:2: working_days ''"},
+        {REFDATA_SLA, "kbli,scale\n56102,01\n", -1,
+         "t.csv:1: the header must name the columns kbli and working_days"},
+        {REFDATA_SLA, "kbli,scale,working_days\n56102,01\n", -1, "t.csv:2: 2 fields"},
     };
 
     (void)state;
@@ -333,6 +367,14 @@ static void test_kind_and_shapes(void **state)
     assert_int_equal(refdata_kind_parse("regions", &k), 0);
     assert_int_equal(k, REFDATA_REGIONS);
     assert_int_equal(refdata_kind_parse("region", &k), -1);
+    assert_int_equal(refdata_kind_parse("holidays", &k), 0);
+    assert_int_equal(k, REFDATA_HOLIDAYS);
+    assert_string_equal(refdata_kind_name(k), "holidays");
+    assert_int_equal(refdata_kind_parse("sla", &k), 0);
+    assert_int_equal(k, REFDATA_SLA);
+    assert_string_equal(refdata_kind_name(k), "sla");
+    assert_int_equal(refdata_kind_parse("holiday", &k), -1);
+    assert_int_equal(refdata_kind_parse(NULL, &k), -1);
     assert_string_equal(refdata_kind_name(REFDATA_REGIONS), "regions");
     assert_int_equal(refdata_region_level("33"), 1);
     assert_int_equal(refdata_region_level("33.74"), 2);
@@ -345,6 +387,95 @@ static void test_kind_and_shapes(void **state)
     assert_false(refdata_kbli_code_valid("0000a"));
     assert_true(refdata_risk_valid("MT"));
     assert_false(refdata_risk_valid("M"));
+}
+
+/* Holidays: kept sorted whatever the order added, with their names; duplicates refused. */
+static void test_holidays(void **state)
+{
+    static const char *const dates[] = {"2027-01-01", "2026-12-25", "2026-05-01", "2027-12-25",
+                                        "2026-01-01"};
+    struct refdata *rd = refdata_new();
+    const struct cal_holidays *h;
+    int32_t d;
+
+    (void)state;
+    h = refdata_holidays(rd);
+    assert_int_equal(h->n, 0);
+    assert_int_equal(refdata_holiday_count(rd), 0);
+    for (size_t i = 0; i < N_ELEMS(dates); i++)
+        assert_int_equal(refdata_add_holiday(rd, dates[i], dates[i]), 0);
+    assert_int_equal(refdata_add_holiday(rd, "2026-12-25", "again"), -1);
+    assert_int_equal(refdata_add_holiday(rd, "2026-12-32", "x"), -1);
+    assert_int_equal(refdata_add_holiday(rd, "2026-12-24", ""), -1);
+    assert_int_equal(refdata_add_holiday(rd, "2026-12-24", NULL), -1);
+    assert_int_equal(refdata_add_holiday(rd, NULL, "x"), -1);
+    h = refdata_holidays(rd);
+    assert_int_equal(h->n, N_ELEMS(dates));
+    assert_int_equal(refdata_holiday_count(rd), N_ELEMS(dates));
+    for (size_t i = 1; i < h->n; i++)
+        assert_true(h->days[i - 1] < h->days[i]);
+    assert_int_equal(cal_parse_date("2026-01-01", &d), 0);
+    assert_int_equal(h->days[0], d);
+    assert_string_equal(refdata_holiday_name(rd, d), "2026-01-01");
+    assert_null(refdata_holiday_name(rd, d + 1));
+    assert_false(cal_is_working_day(h, d));    /* a Thursday, but a holiday */
+    assert_true(cal_is_working_day(h, d + 1)); /* Friday 2 January */
+    /* Many, in reverse: still sorted. */
+    for (int i = 400; i > 0; i--) {
+        char buf[11];
+
+        cal_format_date(cal_day_from_civil(2030, 1, 1) + i * 3, buf);
+        assert_int_equal(refdata_add_holiday(rd, buf, "x"), 0);
+    }
+    h = refdata_holidays(rd);
+    assert_int_equal(h->n, N_ELEMS(dates) + 400);
+    for (size_t i = 1; i < h->n; i++)
+        assert_true(h->days[i - 1] < h->days[i]);
+    assert_string_equal(refdata_holiday_version(rd), "");
+    refdata_set_calendar_versions(rd, "h-1", NULL);
+    refdata_set_calendar_versions(rd, NULL, "s-1");
+    assert_string_equal(refdata_holiday_version(rd), "h-1");
+    assert_string_equal(refdata_sla_version(rd), "s-1");
+    refdata_free(rd);
+}
+
+/* N for (kbli, scale): the scale's own row, else the every-scale row, else 5. */
+static void test_sla(void **state)
+{
+    struct refdata *rd = refdata_new();
+    static const struct {
+        const char *kbli, *scale;
+        unsigned want;
+    } cases[] = {
+        {"56102", "01", 10}, {"56102", "02", 10}, {"56102", "04", 20}, {"56102", NULL, 10},
+        {"56102", "", 10},   {"10710", "01", 3},  {"10710", "02", 5},  {"10710", NULL, 5},
+        {"99999", "01", 5},  {"99999", NULL, 5},  {"5610", "01", 5},   {NULL, "01", 5},
+        {"56102", "05", 5},  {"56102", "1", 5},   {"11010", "03", 60}, {"11010", "04", 1000},
+    };
+
+    (void)state;
+    assert_int_equal(refdata_sla_days(rd, "56102", "01"), REFDATA_SLA_DEFAULT_DAYS);
+    assert_int_equal(REFDATA_SLA_DEFAULT_DAYS, 5);
+    assert_int_equal(refdata_add_sla(rd, "56102", NULL, 10), 0);
+    assert_int_equal(refdata_add_sla(rd, "56102", "04", 20), 0);
+    assert_int_equal(refdata_add_sla(rd, "10710", "01", 3), 0);
+    assert_int_equal(refdata_add_sla(rd, "11010", "03", 60), 0);
+    assert_int_equal(refdata_add_sla(rd, "11010", "04", 1000), 0);
+    /* refused: duplicates ("" and NULL are the same: every scale), bad values */
+    assert_int_equal(refdata_add_sla(rd, "56102", "", 11), -1);
+    assert_int_equal(refdata_add_sla(rd, "56102", "04", 21), -1);
+    assert_int_equal(refdata_add_sla(rd, "56103", "05", 5), -1);
+    assert_int_equal(refdata_add_sla(rd, "5610", NULL, 5), -1);
+    assert_int_equal(refdata_add_sla(rd, "56103", NULL, 0), -1);
+    assert_int_equal(refdata_add_sla(rd, "56103", NULL, -1), -1);
+    assert_int_equal(refdata_add_sla(rd, "56103", NULL, 1001), -1);
+    assert_int_equal(refdata_sla_count(rd), 5);
+    for (size_t i = 0; i < N_ELEMS(cases); i++)
+        if (refdata_sla_days(rd, cases[i].kbli, cases[i].scale) != cases[i].want)
+            fail_msg("sla(%s, %s) = %u, want %u", cases[i].kbli ? cases[i].kbli : "NULL",
+                     cases[i].scale ? cases[i].scale : "NULL",
+                     refdata_sla_days(rd, cases[i].kbli, cases[i].scale), cases[i].want);
+    refdata_free(rd);
 }
 
 /* ---- the full official tables ------------------------------------------------------------ */
@@ -704,6 +835,50 @@ static void test_load_pg(void **state)
     refdata_free(rd);
     exec_ok(conn, "ROLLBACK");
 
+    /* The calendar tables (004): the shipped holidays and the empty SLA version are active, an
+     * imported SLA version answers per (kbli, scale), and an inactive one is not loaded. */
+    exec_ok(conn, "BEGIN");
+    snprintf(path, sizeof(path), "%s/schemas/sql/004_refdata_calendar.sql", src ? src : ".");
+    sql = read_file(path);
+    exec_ok(conn, sql);
+    exec_ok(conn, "DELETE FROM ref_versions WHERE kind IN ('holidays', 'sla'); "
+                  "DELETE FROM ref_holidays; DELETE FROM ref_sla");
+    exec_ok(conn, sql);
+    exec_ok(conn, sql); /* idempotent */
+    free(sql);
+    rd = refdata_load_pg(conn, err, sizeof(err));
+    if (!rd)
+        fail_msg("%s", err);
+    assert_string_equal(refdata_holiday_version(rd), "national-fixed-2026-2027");
+    assert_int_equal(refdata_holiday_count(rd), 10);
+    assert_string_equal(refdata_sla_version(rd), "statutory");
+    assert_int_equal(refdata_sla_count(rd), 0);
+    assert_int_equal(refdata_sla_days(rd, "56102", "01"), 5);
+    {
+        int32_t d;
+        assert_int_equal(cal_parse_date("2026-08-17", &d), 0);
+        assert_string_equal(refdata_holiday_name(rd, d), "Hari Proklamasi Kemerdekaan");
+        assert_false(cal_is_working_day(refdata_holidays(rd), d));
+    }
+    refdata_free(rd);
+    exec_ok(conn, "UPDATE ref_versions SET active = false WHERE kind IN ('holidays', 'sla')");
+    exec_ok(conn, "INSERT INTO ref_versions (kind, version, active) VALUES "
+                  "('sla', 'unit-test', true), ('sla', 'unit-test-old', false)");
+    exec_ok(conn, "INSERT INTO ref_sla (version, kbli, scale, working_days) VALUES "
+                  "('unit-test', '56102', '', 10), ('unit-test', '56102', '04', 20), "
+                  "('unit-test-old', '10710', '', 7)");
+    rd = refdata_load_pg(conn, err, sizeof(err));
+    if (!rd)
+        fail_msg("%s", err);
+    assert_string_equal(refdata_holiday_version(rd), ""); /* none active: no holidays */
+    assert_int_equal(refdata_holiday_count(rd), 0);
+    assert_string_equal(refdata_sla_version(rd), "unit-test");
+    assert_int_equal(refdata_sla_days(rd, "56102", "01"), 10);
+    assert_int_equal(refdata_sla_days(rd, "56102", "04"), 20);
+    assert_int_equal(refdata_sla_days(rd, "10710", "01"), 5);
+    refdata_free(rd);
+    exec_ok(conn, "ROLLBACK");
+
     /* An idle connection: refdata_load_pg opens and closes its own snapshot. */
     rd = refdata_load_pg(conn, err, sizeof(err));
     if (rd) {
@@ -722,7 +897,8 @@ int main(void)
         cmocka_unit_test(test_csv_reader),  cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_load_csv),    cmocka_unit_test(test_kind_and_shapes),
         cmocka_unit_test(test_full_tables), cmocka_unit_test(test_seed),
-        cmocka_unit_test(test_load_pg),
+        cmocka_unit_test(test_load_pg),     cmocka_unit_test(test_holidays),
+        cmocka_unit_test(test_sla),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
