@@ -23,7 +23,7 @@ static void usage(FILE *fp)
                 "  status                              decisions, offsets, outbox, dead letters\n"
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
                 "  dlq show ID                         one dead letter, with its payload\n"
-                "  dlq replay ID...|--all [--code C]   re-inject into the input topic\n\n"
+                "  dlq replay ID...|--all [--code C]   re-inject into their source topics\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
