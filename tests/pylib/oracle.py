@@ -801,9 +801,9 @@ def compare(oracle, event_msgs, dlq_msgs):
         if app.get("type") != a["type"] or app.get("name") != a["name"]:
             problems.append("%s: applicant type/name %r" % (sid, app))
         for f in ("phone", "email"):
-            if app.get(f) != a.get(f):
+            if app.get(f) != event_contact(a.get(f)):
                 problems.append("%s: applicant %s %r, expected %r" % (sid, f, app.get(f),
-                                                                     a.get(f)))
+                                                                     event_contact(a.get(f))))
     ids = {}
     for sid, (m, ev) in by_sid.items():
         if ids.setdefault(ev["id"], sid) != sid:
@@ -824,6 +824,22 @@ def compare(oracle, event_msgs, dlq_msgs):
             problems.append("dead letter %s key %r %.80r: %d in the DLQ, expected %d" % (
                 k[2], k[0], k[1], got_dead[k], want_dead[k]))
     return problems
+
+
+def holds_id_number(s):
+    """True when s holds 15 or more digits in one run, one space or punctuation character
+    between two digits not ending the run: what could be a NIK (16) or an NPWP (15) typed into
+    a contact field (an Indonesian phone number has at most 14 digits)."""
+    return re.search(r"[0-9](?:[^0-9A-Za-z\u0080-\U0010ffff]?[0-9]){14}", s) is not None
+
+
+def event_contact(v):
+    """The phone or email a decision event carries for a schema-valid value v: v, unless it
+    holds an id number (see holds_id_number). A value that fails the schema at its pointer
+    never travels."""
+    if not isinstance(v, str) or holds_id_number(v):
+        return None
+    return v
 
 
 def corpus_niks(oracle):
@@ -868,6 +884,14 @@ def privacy_problems(oracle, event_msgs):
                     problems.append("%s: reason %s echoes a personal value in %r" % (
                         sid, r["code"], r["message"]))
         app = ev["data"].get("applicant", {})
+        bad_paths = schema_violations(docs[sid]) if sid in docs else set()
+        for f in ("phone", "email"):
+            if f not in app:
+                continue
+            if holds_id_number(app[f]):
+                problems.append("%s: applicant.%s holds a NIK/NPWP-like number" % (sid, f))
+            if "/applicant/" + f in bad_paths:
+                problems.append("%s: applicant.%s failed the schema and still travels" % (sid, f))
         if "nik" in app:
             problems.append("%s: the event carries applicant.nik" % sid)
         if "nik_masked" in app:
