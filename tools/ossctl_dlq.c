@@ -116,6 +116,91 @@ static int dlq_list(PGconn *conn, int argc, char **argv)
                : 2;
 }
 
+/* Length of `"key" : "` at s (a JSON key naming an identity or contact
+ * field, up to the opening quote of its string value), or 0. *keep is how
+ * many bytes of the value stay readable; *email: the domain stays too. */
+static size_t identity_field(const char *s, size_t len, size_t *keep, int *email)
+{
+    static const struct {
+        const char *key;
+        size_t keep;
+        int email;
+    } fields[] = {{"\"nik\"", 4, 0}, {"\"npwp\"", 4, 0}, {"\"phone\"", 4, 0}, {"\"email\"", 1, 1}};
+
+    for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+        size_t n = strlen(fields[f].key), i;
+        if (len < n || memcmp(s, fields[f].key, n) != 0)
+            continue;
+        for (i = n; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n');)
+            i++;
+        if (i >= len || s[i++] != ':')
+            continue;
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+            i++;
+        if (i >= len || s[i] != '"')
+            continue;
+        *keep = fields[f].keep;
+        *email = fields[f].email;
+        return i + 1;
+    }
+    return 0;
+}
+
+/*
+ * Appends s to out with identity data masked, for display only (the stored
+ * letter stays as it is): the string value of a "nik", "npwp" or "phone"
+ * key keeps its first 4 bytes, of "email" its first byte and its domain; and
+ * anywhere else (broken JSON, numbers, keys, messages) a run of 15 digits
+ * or more, which could be a NIK or an NPWP, keeps its first 4 digits.
+ */
+static void mask_identity(const char *s, size_t len, struct buf *out)
+{
+    size_t i = 0, keep = 0;
+    int email = 0;
+
+    while (i < len) {
+        size_t f = s[i] == '"' ? identity_field(s + i, len - i, &keep, &email) : 0;
+        if (f) {
+            size_t k = 0;
+            int domain = 0;
+            buf_append(out, s + i, f);
+            for (i += f; i < len && s[i] != '"'; k++) {
+                size_t step = s[i] == '\\' && i + 1 < len ? 2 : 1;
+                domain |= email && s[i] == '@';
+                for (size_t j = 0; j < step; j++)
+                    buf_putc(out, domain || k < keep ? s[i + j] : '*');
+                i += step;
+            }
+            continue;
+        }
+        if (s[i] >= '0' && s[i] <= '9') {
+            size_t j = i;
+            while (j < len && s[j] >= '0' && s[j] <= '9')
+                j++;
+            for (size_t k = i; k < j; k++)
+                buf_putc(out, j - i < 15 || k - i < 4 ? s[k] : '*');
+            i = j;
+            continue;
+        }
+        buf_putc(out, s[i++]);
+    }
+}
+
+/* Prints n bytes as PostgreSQL's bytea escape format does: printable
+ * ASCII as is, a backslash doubled, every other byte as \ooo. */
+static void print_escaped(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\')
+            fputs("\\\\", stdout);
+        else if (c < 0x20 || c >= 0x7f)
+            printf("\\%03o", c);
+        else
+            putchar(c);
+    }
+}
+
 static int dlq_show(PGconn *conn, int argc, char **argv)
 {
     if (argc != 2) {
@@ -123,13 +208,13 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
         return 2;
     }
     const char *params[1] = {argv[1]};
-    PGresult *r =
-        PQexecParams(conn,
-                     "SELECT id, error_code, error_message, submission_id, src_topic, "
-                     "src_partition, src_offset, failed_at, replayed_at, "
-                     "encode(msg_key, 'escape'), "
-                     "encode(msg_value, 'escape') FROM dead_letters WHERE id = $1::bigint",
-                     1, NULL, params, NULL, NULL, 0);
+    /* binary results: every column but the two bytea is cast to text */
+    PGresult *r = PQexecParams(conn,
+                               "SELECT id::text, error_code, error_message, submission_id, "
+                               "src_topic, src_partition::text, src_offset::text, "
+                               "failed_at::text, replayed_at::text, msg_key, msg_value "
+                               "FROM dead_letters WHERE id = $1::bigint",
+                               1, NULL, params, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
         PQclear(r);
@@ -143,8 +228,26 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
     static const char *const names[] = {"id",          "code",      "message", "submission_id",
                                         "topic",       "partition", "offset",  "failed_at",
                                         "replayed_at", "key",       "value"};
-    for (int c = 0; c < 11; c++)
-        printf("%-14s %s\n", names[c], PQgetisnull(r, 0, c) ? "-" : PQgetvalue(r, 0, c));
+    for (int c = 0; c < 11; c++) {
+        printf("%-14s ", names[c]);
+        if (PQgetisnull(r, 0, c)) {
+            puts("-");
+            continue;
+        }
+        if (c != 2 && c < 9) { /* the message and the bytes may hold identity data */
+            fwrite(PQgetvalue(r, 0, c), 1, (size_t)PQgetlength(r, 0, c), stdout);
+            putchar('\n');
+            continue;
+        }
+        struct buf m = {0};
+        mask_identity(PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c), &m);
+        if (c == 2)
+            fwrite(m.data ? m.data : "", 1, m.len, stdout);
+        else
+            print_escaped(m.data ? m.data : "", m.len);
+        putchar('\n');
+        buf_free(&m);
+    }
     PQclear(r);
     return 0;
 }
