@@ -5,9 +5,6 @@ import threading
 
 import harness
 
-OTHER_TOPIC = "oss.other-input.v1"
-
-
 def ossctl(conf, *args, timeout=180):
     return subprocess.run([harness.OSSCTL, "--config", conf, *args], capture_output=True,
                           text=True, timeout=timeout)
@@ -41,16 +38,17 @@ def replay_headers(messages):
     return out
 
 
-def config(env):
-    # a short delivery timeout, so that a replay against a broker that is down gives up soon
-    # (a config file only: no daemon runs, the letters are inserted as the daemon stores them)
+def config(env, timeout_ms=60000):
+    """A config file for ossctl (no daemon runs: the letters are inserted as the daemon stores
+    them), with this delivery timeout."""
     return harness.Daemon(env.workdir, env.pg_url, env.broker.bootstrap, name="ossctl",
-                          extra_kafka="message.timeout.ms = 3000").conf
+                          extra_kafka="message.timeout.ms = %d" % timeout_ms).conf
 
 
 def test_replay_with_the_broker_down_records_nothing(env):
     env.start_broker()
-    conf = config(env)
+    # a short delivery timeout, so that the replay against the broker that is down gives up soon
+    conf = config(env, timeout_ms=3000)
     ids = add_letters(env, 5)
     env.broker.down()
     r = ossctl(conf, "dlq", "replay", "--all")
@@ -58,7 +56,7 @@ def test_replay_with_the_broker_down_records_nothing(env):
     assert "5 dead letter(s) not delivered" in r.stderr, r.stderr
     assert replayed(env) == set(), "nothing was acknowledged, nothing may be marked"
     env.broker.up()
-    r = ossctl(conf, "dlq", "replay", "--all")
+    r = ossctl(config(env), "dlq", "replay", "--all")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "replayed 5 of 5" in r.stdout
     assert replayed(env) == set(ids)
@@ -79,13 +77,14 @@ def test_replay_with_the_broker_down_records_nothing(env):
 
 
 def test_replay_goes_to_the_source_topic(env):
-    env.start_broker(extra_topics=(OTHER_TOPIC + ":2",))
+    other_topic = harness.TOPICS[0] + ".other"  # apache mode: this test's own
+    env.start_broker(extra_topics=(other_topic + ":2",))
     conf = config(env)
     own = add_letters(env, 2)
-    other = add_letters(env, 3, topic=OTHER_TOPIC, first_offset=100)
+    other = add_letters(env, 3, topic=other_topic, first_offset=100)
     r = ossctl(conf, "dlq", "replay", "--all")
     assert r.returncode == 0, r.stdout + r.stderr
-    col_other = env.collector(OTHER_TOPIC)
+    col_other = env.collector(other_topic)
     col_other.wait(lambda m: len(replay_headers(m)) >= 3, 60, "3 replayed messages")
     col_in = env.collector(harness.TOPICS[0])
     col_in.wait(lambda m: len(replay_headers(m)) >= 2, 60, "2 replayed messages")
