@@ -214,18 +214,66 @@ static int check_values(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* 1 when a [kafka*] section sets a secret. */
-static int kafka_secret(const struct config *cfg)
+/* 1 when name contains one of the words (ASCII, case-insensitive). */
+static int name_has_word(const char *name, const char *const *words, size_t n)
 {
-    static const char *const secrets[] = {"sasl.password", "ssl.key.password",
-                                          "ssl.keystore.password", "sasl.oauthbearer.client.secret",
-                                          "ssl.key.pem"};
+    for (size_t i = 0; i < n; i++)
+        if (strcasestr(name, words[i]))
+            return 1;
+    return 0;
+}
+
+/* 1 when value carries a password the way URLs and PostgreSQL conninfo
+ * strings do: scheme://user:password@host, or password=... */
+static int value_has_password(const char *value)
+{
+    const char *p = strstr(value, "://");
+    if (p) {
+        p += 3;
+        size_t auth = strcspn(p, "/?#@");
+        if (p[auth] == '@' && memchr(p, ':', auth))
+            return 1;
+    }
+    return strcasestr(value, "password=") != NULL;
+}
+
+/*
+ * 1 when the config carries a secret a world-readable file must not hold:
+ * in a [kafka*] section, a key whose name contains password, secret, token,
+ * oauthbearer or key (sasl.password, ssl.key.pem, sasl.oauthbearer.config,
+ * sasl.oauthbearer.client.secret...), except file locations (names ending
+ * in .location: the file has its own mode); in a [handler.*] section, a key
+ * whose name contains password, secret, token, key, credential or auth, or a
+ * value carrying a password (scheme://user:password@host, password=...).
+ * *what names the first one found (section and key, never the value).
+ */
+static int config_secret(const struct config *cfg, char *what, size_t whatlen)
+{
+    static const char *const kafka_words[] = {"password", "secret", "token", "oauthbearer", "key"};
+    static const char *const handler_words[] = {"password", "secret",     "token",
+                                                "key",      "credential", "auth"};
+
     for (size_t i = 0; i < cfg->n_sections; i++) {
-        if (strncmp(cfg->sections[i].name, "kafka", 5) != 0)
-            continue;
-        for (size_t j = 0; j < ARRAY_SIZE(secrets); j++)
-            if (config_section_get(&cfg->sections[i], secrets[j]))
+        const struct config_section *sec = &cfg->sections[i];
+        int kafka = strcmp(sec->name, "kafka") == 0 || strncmp(sec->name, "kafka.", 6) == 0;
+        int handler = strncmp(sec->name, "handler.", 8) == 0;
+        for (size_t j = 0; j < sec->n_kv && (kafka || handler); j++) {
+            const char *k = sec->kv[j].key, *v = sec->kv[j].value ? sec->kv[j].value : "";
+            size_t kl = strlen(k);
+            int secret;
+            if (!v[0])
+                continue;
+            if (kafka)
+                secret = name_has_word(k, kafka_words, ARRAY_SIZE(kafka_words)) &&
+                         !(kl >= 9 && strcmp(k + kl - 9, ".location") == 0);
+            else
+                secret = name_has_word(k, handler_words, ARRAY_SIZE(handler_words)) ||
+                         value_has_password(v);
+            if (secret) {
+                snprintf(what, whatlen, "[%s] %s", sec->name, k);
                 return 1;
+            }
+        }
     }
     return 0;
 }
@@ -277,14 +325,20 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     }
     if (check_values(cfg, err, errlen) != 0)
         goto err;
-    /* A world-readable config must not carry a password or a Kafka secret. */
-    if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH) &&
-        (url_has_password(cfg->pg_url) || kafka_secret(cfg))) {
-        snprintf(err, errlen,
-                 "%s: holds a PostgreSQL password or a Kafka secret but is readable by everyone; "
-                 "chmod o-r it, or use [postgres] password_file",
-                 path);
-        goto err;
+    /* A world-readable config must not carry a password or another secret. */
+    if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH)) {
+        char what[160];
+        if (url_has_password(cfg->pg_url))
+            snprintf(what, sizeof(what), "[postgres] url with a password");
+        else if (!config_secret(cfg, what, sizeof(what)))
+            what[0] = '\0';
+        if (what[0]) {
+            snprintf(err, errlen,
+                     "%s: holds a secret (%s) but is readable by everyone; chmod o-r it, or use "
+                     "[postgres] password_file",
+                     path, what);
+            goto err;
+        }
     }
     const char *gid = NULL;
     const struct config_section *sec = config_section(cfg, "kafka.consumer");

@@ -18,6 +18,39 @@ void event_identify(struct item *it)
     uuid5_ossd(name, (size_t)n, it->event_id);
 }
 
+int event_holds_id_number(const char *s, size_t len)
+{
+    size_t run = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= '0' && c <= '9') {
+            if (++run >= EVENT_ID_NUMBER_DIGITS)
+                return 1;
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80 || i + 1 >= len ||
+                   !(s[i + 1] >= '0' && s[i + 1] <= '9')) {
+            run = 0; /* a letter, two separators in a row, or a separator not before a digit */
+        }
+    }
+    return 0;
+}
+
+/* 1 when the schema found a violation at pointer (or inside it). */
+static int schema_failed_at(const json_t *reasons, const char *pointer)
+{
+    size_t n = strlen(pointer);
+
+    for (size_t i = 0; i < json_array_size(reasons); i++) {
+        const json_t *r = json_array_get(reasons, i);
+        const char *code = json_string_value(json_object_get(r, "code"));
+        const char *path = json_string_value(json_object_get(r, "path"));
+        if (code && path && strcmp(code, "SCHEMA_INVALID") == 0 && strncmp(path, pointer, n) == 0 &&
+            (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
 /* A contact field when it is a string the schema could accept in length
  * (a rejected event never carries a megabyte of junk); NULL otherwise. */
 static char *contact(const json_t *applicant, const char *key, size_t maxlen)
@@ -28,6 +61,21 @@ static char *contact(const json_t *applicant, const char *key, size_t maxlen)
     return NULL;
 }
 
+/* A phone or email for the events: NULL when absent, when the schema found
+ * a violation at its pointer (a NIK typed into email fails the email
+ * format, and must not travel), or when it holds what could be a NIK or an
+ * NPWP (event_holds_id_number). */
+static char *contact_checked(const struct item *it, const json_t *applicant, const char *key,
+                             const char *pointer, size_t maxlen)
+{
+    char *v = contact(applicant, key, maxlen);
+    if (v && (schema_failed_at(it->reasons, pointer) || event_holds_id_number(v, strlen(v)))) {
+        free(v);
+        v = NULL;
+    }
+    return v;
+}
+
 void event_extract(struct item *it)
 {
     const json_t *a = json_object_get(it->doc, "applicant");
@@ -35,9 +83,9 @@ void event_extract(struct item *it)
 
     if (!json_is_object(a))
         return;
-    it->name = contact(a, "name", 800);   /* 200 code points of up to 4 bytes */
-    it->phone = contact(a, "phone", 128); /* 32 code points */
-    it->email = contact(a, "email", 320);
+    it->name = contact(a, "name", 800); /* 200 code points of up to 4 bytes */
+    it->phone = contact_checked(it, a, "phone", "/applicant/phone", 128); /* 32 code points */
+    it->email = contact_checked(it, a, "email", "/applicant/email", 320);
     if (!it->schema_ok)
         return;
     s = json_string_value(json_object_get(it->doc, "channel"));

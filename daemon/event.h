@@ -2,6 +2,7 @@
 #ifndef OSSD_EVENT_H
 #define OSSD_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "item.h"
@@ -20,8 +21,20 @@ struct event_ctx {
  * the same submission and type always give the same id). */
 void event_identify(struct item *it);
 
+/* A run of this many digits in a contact field could be a NIK (16) or an
+ * NPWP (15): an Indonesian phone number has at most 14 (+62 and 12). */
+#define EVENT_ID_NUMBER_DIGITS 15
+
+/* 1 when s holds EVENT_ID_NUMBER_DIGITS digits or more in one run, where
+ * one space or punctuation character between two digits does not end the
+ * run ("3374 0145 0990 0001", "01.234.567.8-901.000"); letters, two
+ * separators in a row, or a separator before a non-digit do. */
+int event_holds_id_number(const char *s, size_t len);
+
 /* Copies what the events need out of it->doc (contact fields, channel,
- * applicant type, masked NIK) so the document can be freed. */
+ * applicant type, masked NIK) so the document can be freed. Run after the
+ * schema check (it reads it->reasons): a phone or email with a schema
+ * violation at its pointer, or holding an id number, is left out. */
 void event_extract(struct item *it);
 
 /* Appends the CloudEvent of a decided item to out, and its partition key

@@ -333,8 +333,13 @@ void reasons_sort(json_t *reasons)
     for (size_t i = 0; i < n; i++) {
         const json_t *prev =
             json_array_size(reasons) ? json_array_get(reasons, json_array_size(reasons) - 1) : NULL;
+        /* One SCHEMA_INVALID reason per violation, even two at one pointer
+         * (a birth_date can break its pattern and its format): only an exact
+         * repeat goes. A rule's code at one path counts once. */
         if (prev && strcmp(str_at(prev, "code"), str_at(v[i], "code")) == 0 &&
-            strcmp(str_at(prev, "path"), str_at(v[i], "path")) == 0) {
+            strcmp(str_at(prev, "path"), str_at(v[i], "path")) == 0 &&
+            (strcmp(str_at(v[i], "code"), "SCHEMA_INVALID") != 0 ||
+             strcmp(str_at(prev, "message"), str_at(v[i], "message")) == 0)) {
             json_decref(v[i]);
             continue;
         }

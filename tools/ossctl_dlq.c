@@ -116,6 +116,91 @@ static int dlq_list(PGconn *conn, int argc, char **argv)
                : 2;
 }
 
+/* Length of `"key" : "` at s (a JSON key naming an identity or contact
+ * field, up to the opening quote of its string value), or 0. *keep is how
+ * many bytes of the value stay readable; *email: the domain stays too. */
+static size_t identity_field(const char *s, size_t len, size_t *keep, int *email)
+{
+    static const struct {
+        const char *key;
+        size_t keep;
+        int email;
+    } fields[] = {{"\"nik\"", 4, 0}, {"\"npwp\"", 4, 0}, {"\"phone\"", 4, 0}, {"\"email\"", 1, 1}};
+
+    for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+        size_t n = strlen(fields[f].key), i;
+        if (len < n || memcmp(s, fields[f].key, n) != 0)
+            continue;
+        for (i = n; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n');)
+            i++;
+        if (i >= len || s[i++] != ':')
+            continue;
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+            i++;
+        if (i >= len || s[i] != '"')
+            continue;
+        *keep = fields[f].keep;
+        *email = fields[f].email;
+        return i + 1;
+    }
+    return 0;
+}
+
+/*
+ * Appends s to out with identity data masked, for display only (the stored
+ * letter stays as it is): the string value of a "nik", "npwp" or "phone"
+ * key keeps its first 4 bytes, of "email" its first byte and its domain; and
+ * anywhere else (broken JSON, numbers, keys, messages) a run of 15 digits
+ * or more, which could be a NIK or an NPWP, keeps its first 4 digits.
+ */
+static void mask_identity(const char *s, size_t len, struct buf *out)
+{
+    size_t i = 0, keep = 0;
+    int email = 0;
+
+    while (i < len) {
+        size_t f = s[i] == '"' ? identity_field(s + i, len - i, &keep, &email) : 0;
+        if (f) {
+            size_t k = 0;
+            int domain = 0;
+            buf_append(out, s + i, f);
+            for (i += f; i < len && s[i] != '"'; k++) {
+                size_t step = s[i] == '\\' && i + 1 < len ? 2 : 1;
+                domain |= email && s[i] == '@';
+                for (size_t j = 0; j < step; j++)
+                    buf_putc(out, domain || k < keep ? s[i + j] : '*');
+                i += step;
+            }
+            continue;
+        }
+        if (s[i] >= '0' && s[i] <= '9') {
+            size_t j = i;
+            while (j < len && s[j] >= '0' && s[j] <= '9')
+                j++;
+            for (size_t k = i; k < j; k++)
+                buf_putc(out, j - i < 15 || k - i < 4 ? s[k] : '*');
+            i = j;
+            continue;
+        }
+        buf_putc(out, s[i++]);
+    }
+}
+
+/* Prints n bytes as PostgreSQL's bytea escape format does: printable
+ * ASCII as is, a backslash doubled, every other byte as \ooo. */
+static void print_escaped(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\')
+            fputs("\\\\", stdout);
+        else if (c < 0x20 || c >= 0x7f)
+            printf("\\%03o", c);
+        else
+            putchar(c);
+    }
+}
+
 static int dlq_show(PGconn *conn, int argc, char **argv)
 {
     if (argc != 2) {
@@ -123,13 +208,13 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
         return 2;
     }
     const char *params[1] = {argv[1]};
-    PGresult *r =
-        PQexecParams(conn,
-                     "SELECT id, error_code, error_message, submission_id, src_topic, "
-                     "src_partition, src_offset, failed_at, replayed_at, "
-                     "encode(msg_key, 'escape'), "
-                     "encode(msg_value, 'escape') FROM dead_letters WHERE id = $1::bigint",
-                     1, NULL, params, NULL, NULL, 0);
+    /* binary results: every column but the two bytea is cast to text */
+    PGresult *r = PQexecParams(conn,
+                               "SELECT id::text, error_code, error_message, submission_id, "
+                               "src_topic, src_partition::text, src_offset::text, "
+                               "failed_at::text, replayed_at::text, msg_key, msg_value "
+                               "FROM dead_letters WHERE id = $1::bigint",
+                               1, NULL, params, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
         PQclear(r);
@@ -143,22 +228,113 @@ static int dlq_show(PGconn *conn, int argc, char **argv)
     static const char *const names[] = {"id",          "code",      "message", "submission_id",
                                         "topic",       "partition", "offset",  "failed_at",
                                         "replayed_at", "key",       "value"};
-    for (int c = 0; c < 11; c++)
-        printf("%-14s %s\n", names[c], PQgetisnull(r, 0, c) ? "-" : PQgetvalue(r, 0, c));
+    for (int c = 0; c < 11; c++) {
+        printf("%-14s ", names[c]);
+        if (PQgetisnull(r, 0, c)) {
+            puts("-");
+            continue;
+        }
+        if (c != 2 && c < 9) { /* the message and the bytes may hold identity data */
+            fwrite(PQgetvalue(r, 0, c), 1, (size_t)PQgetlength(r, 0, c), stdout);
+            putchar('\n');
+            continue;
+        }
+        struct buf m = {0};
+        mask_identity(PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c), &m);
+        if (c == 2)
+            fwrite(m.data ? m.data : "", 1, m.len, stdout);
+        else
+            print_escaped(m.data ? m.data : "", m.len);
+        putchar('\n');
+        buf_free(&m);
+    }
     PQclear(r);
     return 0;
 }
 
-/* Re-injects dead letters into the input topic, byte for byte with their
- * key, and records replayed_at. A replayed message is decided like any
- * other: a fixed payload decides, the same bytes dead-letter again. */
+/* One dead letter being replayed: its delivery report lands here. */
+struct replay_msg {
+    long long id;
+    int state; /* 0 in flight, 1 acknowledged by Kafka, -1 failed */
+    rd_kafka_resp_err_t err;
+};
+
+static void replay_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct replay_msg *rm = m->_private;
+    (void)rk;
+    (void)opaque;
+    if (!rm)
+        return;
+    rm->state = m->err ? -1 : 1;
+    rm->err = m->err;
+}
+
+/* The producer for a replay: [kafka] and [kafka.producer] of cfg, else
+ * $OSSD_BROKERS; delivery reports to replay_dr. *wait_ms is how long a
+ * message may take (message.timeout.ms) plus a margin. NULL with err. */
+static rd_kafka_t *replay_producer(const struct config *cfg, int *wait_ms, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf;
+    char tmo[32];
+    size_t tmolen = sizeof(tmo);
+
+    if (cfg) {
+        if (!(conf = kafkaconf_new(cfg, "producer", err, errlen)))
+            return NULL;
+    } else {
+        const char *brokers = getenv("OSSD_BROKERS");
+        conf = rd_kafka_conf_new();
+        if (!brokers) {
+            snprintf(err, errlen, "no Kafka: give --config or $OSSD_BROKERS");
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, errlen) ||
+            rd_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen)) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    *wait_ms = 300000 + 10000;
+    if (rd_kafka_conf_get(conf, "message.timeout.ms", tmo, &tmolen) == RD_KAFKA_CONF_OK &&
+        atoi(tmo) > 0)
+        *wait_ms = atoi(tmo) + 10000;
+    rd_kafka_conf_set_dr_msg_cb(conf, replay_dr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+    if (!rk)
+        rd_kafka_conf_destroy(conf);
+    /* else rd_kafka_new took conf */
+    return rk;
+}
+
+static void replay_usage(void)
+{
+    fprintf(stderr, "usage: ossctl dlq replay ID...|--all [--code C]\n");
+}
+
+/*
+ * Re-injects dead letters into their source topic (recorded with each
+ * letter), byte for byte with their key, and records replayed_at only for
+ * the letters Kafka acknowledged (a delivery report without error). The
+ * rows are claimed (SELECT ... FOR UPDATE SKIP LOCKED) in a transaction held
+ * across the produce and the flush, so two concurrent runs never send the
+ * same row. A replayed message is decided like any other: a fixed payload
+ * decides, the same bytes dead-letter again. If recording fails after
+ * delivery, a later replay sends the letter again (a submission decided
+ * from it is not decided twice: the same bytes are a duplicate).
+ */
 static int dlq_replay(PGconn *conn, int argc, char **argv, const struct config *cfg)
 {
     const char *code = NULL;
-    int all = 0;
-    struct buf ids = {0};
+    int all = 0, rc = 2, wait_ms = 0, n = 0, acked = 0, failed = 0;
+    struct buf ids = {0}, done = {0};
     size_t nids = 0;
     char err[512];
+    rd_kafka_t *rk = NULL;
+    PGresult *r = NULL;
+    struct replay_msg *msgs = NULL;
+    rd_kafka_resp_err_t first_err = RD_KAFKA_RESP_ERR_NO_ERROR;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0)
@@ -168,109 +344,119 @@ static int dlq_replay(PGconn *conn, int argc, char **argv, const struct config *
         else if (all_digits(argv[i], strlen(argv[i])) && strlen(argv[i]) < 19)
             buf_printf(&ids, "%s%s", nids++ ? "," : "{", argv[i]);
         else {
-            fprintf(stderr, "usage: ossctl dlq replay ID...|--all [--code C]\n");
-            buf_free(&ids);
-            return 2;
+            replay_usage();
+            goto out;
         }
     }
     if (!all && nids == 0) {
-        fprintf(stderr, "usage: ossctl dlq replay ID...|--all [--code C]\n");
-        return 2;
+        replay_usage();
+        goto out;
     }
     buf_puts(&ids, nids ? "}" : "{}");
 
-    rd_kafka_conf_t *conf;
-    if (cfg) {
-        conf = kafkaconf_new(cfg, "producer", err, sizeof(err));
-    } else {
-        conf = rd_kafka_conf_new();
-        const char *brokers = getenv("OSSD_BROKERS");
-        if (!brokers || rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)))
-            snprintf(err, sizeof(err), "no Kafka: give --config or $OSSD_BROKERS");
-        else
-            err[0] = '\0';
-        if (err[0]) {
-            rd_kafka_conf_destroy(conf);
-            conf = NULL;
-        } else {
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
-        }
-    }
-    if (!conf) {
+    if (!(rk = replay_producer(cfg, &wait_ms, err, sizeof(err)))) {
         fprintf(stderr, "ossctl: %s\n", err);
-        buf_free(&ids);
-        return 2;
+        goto out;
     }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk) {
-        fprintf(stderr, "ossctl: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        buf_free(&ids);
-        return 2;
-    }
-    const char *topic = cfg ? cfg->topic_submissions : "oss.submissions.v1";
-    const char *params[3] = {all ? "t" : "f", ids.data, code};
-    PGresult *r = PQexecParams(conn,
-                               "SELECT id, msg_key, msg_value FROM dead_letters WHERE "
-                               "($1::bool OR id = ANY($2::bigint[])) AND "
-                               "($3::text IS NULL OR error_code = $3) "
-                               "AND ($1::bool = false OR replayed_at IS NULL) ORDER BY id",
-                               3, NULL, params, NULL, NULL, 1);
-    buf_free(&ids);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    r = PQexec(conn, "BEGIN");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
-        PQclear(r);
-        rd_kafka_destroy(rk);
-        return 2;
-    }
-    int n = PQntuples(r), failed = 0;
-    struct buf done = {0};
-    for (int i = 0; i < n; i++) {
-        const unsigned char *idp = (const unsigned char *)PQgetvalue(r, i, 0);
-        long long id = 0;
-        for (int k = 0; k < 8; k++)
-            id = (id << 8) | idp[k];
-        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
-        char idtxt[32];
-        snprintf(idtxt, sizeof(idtxt), "%lld", id);
-        rd_kafka_header_add(h, "ossd.replay.dead_letter_id", -1, idtxt, -1);
-        rd_kafka_resp_err_t e =
-            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY(PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1),
-                                             (size_t)PQgetlength(r, i, 1)),
-                              RD_KAFKA_V_VALUE(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2)),
-                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-        if (e) {
-            rd_kafka_headers_destroy(h);
-            fprintf(stderr, "ossctl: replay of %lld failed: %s\n", id, rd_kafka_err2str(e));
-            failed++;
-            continue;
-        }
-        buf_printf(&done, "%s%lld", done.len ? "," : "{", id);
+        goto out;
     }
     PQclear(r);
-    if (rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "ossctl: Kafka did not acknowledge every replayed message in 30 s; "
-                        "nothing recorded as replayed\n");
-        rd_kafka_destroy(rk);
-        buf_free(&done);
-        return 2;
+    const char *params[3] = {all ? "t" : "f", ids.data, code};
+    r = PQexecParams(conn,
+                     "SELECT id::text, src_topic, msg_key, msg_value FROM dead_letters WHERE "
+                     "($1::bool OR id = ANY($2::bigint[])) AND "
+                     "($3::text IS NULL OR error_code = $3) "
+                     "AND ($1::bool = false OR replayed_at IS NULL) ORDER BY id "
+                     "FOR UPDATE SKIP LOCKED",
+                     3, NULL, params, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
+        goto out;
     }
-    rd_kafka_destroy(rk);
-    if (done.len) {
+    n = PQntuples(r);
+    msgs = xcalloc((size_t)n + 1, sizeof(*msgs));
+    for (int i = 0; i < n; i++) {
+        struct replay_msg *rm = &msgs[i];
+        rm->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(h, "ossd.replay.dead_letter_id", -1, PQgetvalue(r, i, 0), -1);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(PQgetvalue(r, i, 1)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2),
+                           (size_t)PQgetlength(r, i, 2)),
+            RD_KAFKA_V_VALUE(PQgetvalue(r, i, 3), (size_t)PQgetlength(r, i, 3)),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rm), RD_KAFKA_V_END);
+        if (e) {
+            rd_kafka_headers_destroy(h);
+            rm->state = -1;
+            rm->err = e;
+        }
+        /* else the message owns h */
+    }
+    PQclear(r);
+    r = NULL;
+    /* Every message gets its report: acknowledged, failed, or purged after
+     * the wait (a purged message may still have arrived: it is not recorded
+     * and a later replay sends it again). */
+    if (rd_kafka_flush(rk, wait_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        (void)rd_kafka_flush(rk, 5000);
+    }
+    for (int i = 0; i < n; i++) {
+        if (msgs[i].state == 1) {
+            buf_printf(&done, "%s%lld", done.len ? "," : "{", msgs[i].id);
+            acked++;
+            continue;
+        }
+        if (!first_err)
+            first_err = msgs[i].state ? msgs[i].err : RD_KAFKA_RESP_ERR__TIMED_OUT;
+        failed++;
+    }
+    if (acked) {
         buf_putc(&done, '}');
         const char *p2[1] = {done.data};
         r = PQexecParams(conn,
                          "UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])",
                          1, NULL, p2, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            fprintf(stderr, "ossctl: recording the replay failed: %s", PQresultErrorMessage(r));
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr,
+                    "ossctl: %d dead letter(s) delivered but not recorded as replayed "
+                    "(a later replay sends them again): %s",
+                    acked, PQresultErrorMessage(r));
+            goto out;
+        }
         PQclear(r);
     }
+    r = PQexec(conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr,
+                "ossctl: %d dead letter(s) delivered but not recorded as replayed "
+                "(a later replay sends them again): %s",
+                acked, PQresultErrorMessage(r));
+        goto out;
+    }
+    printf("replayed %d of %d dead letter(s) into their source topics\n", acked, n);
+    if (failed) {
+        fprintf(stderr,
+                "ossctl: %d dead letter(s) not delivered (%s); they are not recorded as "
+                "replayed: replay them again later\n",
+                failed, rd_kafka_err2str(first_err));
+        goto out;
+    }
+    rc = n ? 0 : 1;
+out:
+    PQclear(r);
+    if (rc == 2 && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    if (rk)
+        rd_kafka_destroy(rk);
+    free(msgs);
+    buf_free(&ids);
     buf_free(&done);
-    printf("replayed %d dead letter(s) into %s%s\n", n - failed, topic,
-           failed ? " (some failed)" : "");
-    return failed ? 2 : (n ? 0 : 1);
+    return rc;
 }
 
 int ossctl_dlq_main(int argc, char **argv, const char *pg, const struct config *cfg)

@@ -257,6 +257,43 @@ def test_world_readable_config_with_a_kafka_secret_is_refused(env):
     assert "readable by everyone" in r.stderr and "hunter2" not in r.stderr
 
 
+@pytest.mark.parametrize("section, line, named", [
+    # every [kafka*] key named for a secret, not only the four listed before
+    ("kafka", "sasl.oauthbearer.config = principal=ossd secret=%s", "[kafka] sasl.oauthbearer.config"),
+    ("kafka.producer", "ssl.key.pem = %s", "[kafka.producer] ssl.key.pem"),
+    ("kafka.consumer", "ssl.keystore.password = %s", "[kafka.consumer] ssl.keystore.password"),
+    # [handler.*]: a key named for a secret, or a value carrying a password
+    ("handler.localreg", "api_token = %s", "[handler.localreg] api_token"),
+    ("handler.localreg", "endpoint = https://ossd:%s@registry.example/api",
+     "[handler.localreg] endpoint"),
+    ("handler.localreg", "dsn = host=db user=ossd password=%s", "[handler.localreg] dsn"),
+])
+def test_world_readable_config_with_any_secret_is_refused(env, section, line, named):
+    secret = "s3cr3t-" + uuid.uuid4().hex[:10]
+    d = unstarted(env)
+    text = open(d.conf).read() + "\n[%s]\n%s\n" % (section, line % secret)
+    write_conf(d.conf, text, 0o644)
+    r = ossd("--config", d.conf, "--check-config")
+    assert r.returncode == 1, r.stderr
+    assert "readable by everyone" in r.stderr and named in r.stderr, r.stderr
+    assert secret not in r.stderr
+    r = subprocess.run([harness.OSSCTL, "--config", d.conf, "status"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "readable by everyone" in r.stderr and secret not in r.stderr
+
+
+def test_world_readable_config_without_secrets_is_accepted(env):
+    """File locations and ordinary handler settings are no secrets."""
+    d = unstarted(env, handlers="identity, region, kbli, activity, scale, risk, localreg")
+    text = open(d.conf).read() + (
+        "\n[kafka.producer]\nssl.key.location = /etc/ossd/client.key\n"
+        "ssl.ca.location = /etc/ossd/ca.pem\n"
+        "[handler.localreg]\nrules = 47221@33.74\n")
+    write_conf(d.conf, text, 0o644)
+    r = ossd("--config", d.conf, "--check-config")
+    assert "readable by everyone" not in r.stderr, r.stderr
+
+
 # ---- configuration and credential files ----------------------------------------------------
 
 def test_world_readable_config_with_a_password_is_refused(env):

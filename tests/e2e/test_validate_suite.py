@@ -164,3 +164,48 @@ def test_draft7_boolean_root_schema():
 
 def test_draft7_bignum():
     _run_class(BIGNUM)
+
+
+def test_submission_schema_gives_the_daemons_answer(env, tmp_path):
+    """Against the submission schema, `ossctl validate` runs the daemon's gate first: a
+    duplicate key and 1e-400 (which jansson alone accepts, and the schema then passes) are
+    the PARSE_ERROR dead letters the daemon makes of them, not "valid"."""
+    import oracle
+    good = oracle.encode(oracle.submission("gate-good"))
+    docs = {
+        "good": (good, None),
+        "dup-key": (good[:-1] + b',"channel":"online"}', "PARSE_ERROR"),
+        "underflow": (good[:-1] + b',"x":1e-400}', "PARSE_ERROR"),
+        "capital-underflow": (good.replace(b'"capital_idr":50000000', b'"capital_idr":1e-400'),
+                              "PARSE_ERROR"),
+        "no-id": (b'{"schema":"oss.submission.v1"}', "MISSING_ID"),
+        "v2": (good.replace(b'oss.submission.v1', b'oss.submission.v2'), "UNSUPPORTED_SCHEMA"),
+        "array": (b"[1]", "NOT_AN_OBJECT"),
+    }
+    assert docs["capital-underflow"][0] != good
+    paths = {}
+    for name, (value, _) in docs.items():
+        paths[name] = str(tmp_path / (name + ".json"))
+        with open(paths[name], "wb") as f:
+            f.write(value)
+    schema = os.path.join(harness.REPO, "schemas", "submission.v1.json")
+    r = subprocess.run([harness.OSSCTL, "validate", "--schema", schema, *paths.values()],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r.stdout + r.stderr
+    said = {}
+    for name, p in paths.items():
+        lines = [ln[len(p) + 2:] for ln in r.stdout.splitlines() if ln.startswith(p + ": ")]
+        assert len(lines) == 1, (name, r.stdout)
+        said[name] = lines[0]
+    assert said["good"] == "valid"
+    for name, (_, code) in docs.items():
+        if code:
+            assert said[name].startswith("dead letter %s: " % code), (name, said[name])
+    # the daemon, fed the same bytes, dead-letters the same ones with the same codes
+    env.daemon()
+    dlq = env.collector(harness.TOPICS[2])
+    env.produce([(name.encode(), value) for name, (value, _) in docs.items()])
+    msgs = dlq.wait(lambda m: len(m) >= len(docs) - 1, 60, "the dead letters")
+    got = {m.key().decode(): dict(m.headers())["ossd.error.code"].decode() for m in msgs}
+    assert got == {name: code for name, (_, code) in docs.items() if code}
+    env.wait_decided(1)
