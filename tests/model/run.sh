@@ -31,7 +31,9 @@ check() {
         depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' pan.out)
         secs=$(sed -n 's/.*elapsed time \([0-9.e+]*\) seconds.*/\1/p' pan.out)
         local figures="states stored $states, transitions $trans, depth $depth, ${secs:-?} s"
-        if [ -z "$errors" ] || grep -q "max search depth too small" pan.out; then
+        # an incomplete search without a counterexample proves nothing
+        if [ -z "$errors" ] || grep -q "max search depth too small\|MEMLIM bound\|out of memory" pan.out ||
+            { [ "$errors" -eq 0 ] && grep -q "Search not completed" pan.out; }; then
             echo "model $name: FAIL: the search did not run to the end ($figures)"
             cat pan.out
             exit 1
