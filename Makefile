@@ -87,7 +87,13 @@ unit: $(UNIT_BIN)
 e2e: all
 	$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
-check: all unit e2e fuzz-regress
+check: all unit model e2e fuzz-regress
+
+# The spin models of the consumer/writer/rebalance protocol (tests/model/README.md):
+# v1, the code before issue 10's fix, must show its counterexamples; v2 must hold.
+.PHONY: model
+model:
+	bash tests/model/run.sh $(BUILD)/model
 
 demo: all
 	$(PYTHON) tests/demo.py
