@@ -72,6 +72,8 @@ static const char *level_name(int level)
     }
 }
 
+static void log_write(int level, const char *const *fields, const char *msg);
+
 void log_fields(int level, const char *const *fields, const char *fmt, ...)
 {
     char msg[2048];
@@ -82,6 +84,25 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    log_write(level, fields, msg);
+}
+
+void log_msg(int level, const char *message_id, const char *fmt, ...)
+{
+    const char *fields[] = {message_id, NULL};
+    char msg[2048];
+    va_list ap;
+
+    if (!log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_write(level, fields, msg);
+}
+
+static void log_write(int level, const char *const *fields, const char *msg)
+{
 
     if (log_journal) {
         struct iovec iov[32];
