@@ -13,6 +13,7 @@ pkgs=(
     python3 python3-pytest python3-psycopg2 python3-confluent-kafka
     clang libclang-rt-14-dev  # libFuzzer harnesses (make fuzz, fuzz-regress in make check)
     valgrind openssl          # make soak (memcheck); deploy/pgtls.sh (a dev CA)
+    prometheus lintian        # promtool (alert rule tests); lintian (the built .deb)
 )
 
 missing=()
