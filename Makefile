@@ -129,6 +129,10 @@ install: $(BUILD)/ossd $(BUILD)/ossctl $(PLUGINS)
 	install -m 0644 schemas/*.v1.json $(DESTDIR)$(PREFIX)/share/ossd/
 	install -m 0644 schemas/sql/*.sql $(DESTDIR)$(PREFIX)/share/ossd/sql/
 	install -m 0644 schemas/events/*.json $(DESTDIR)$(PREFIX)/share/ossd/events/
+	install -D -m 0644 schemas/asyncapi.yaml $(DESTDIR)$(PREFIX)/share/ossd/asyncapi.yaml
+	install -D -m 0644 deploy/prometheus/ossd.rules.yml $(DESTDIR)$(PREFIX)/share/ossd/prometheus/ossd.rules.yml
+	install -D -m 0644 deploy/grafana/ossd.json $(DESTDIR)$(PREFIX)/share/ossd/grafana/ossd.json
+	install -D -m 0644 systemd/ossd.catalog $(DESTDIR)$(PREFIX)/lib/systemd/catalog/ossd.catalog
 	$(if $(PLUGINS),install -m 0644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/ossd/handlers/)
 	for u in ossd.service ossd@.service; do \
 	    sed 's|/usr/bin/ossd|$(PREFIX)/bin/ossd|' systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \

@@ -127,7 +127,12 @@ static void log_item(const struct app *a, const struct item *it)
     snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
     if (it->out_kind == ITEM_DEAD) {
         snprintf(f_code, sizeof(f_code), "ERROR_CODE=%s", it->dead_code);
-        const char *fields[] = {f_code, f_topic, f_part, f_off, it->submission_id[0] ? f_sid : NULL,
+        const char *fields[] = {f_code,
+                                f_topic,
+                                f_part,
+                                f_off,
+                                LOG_MSG_DEAD_LETTER,
+                                it->submission_id[0] ? f_sid : NULL,
                                 NULL};
         log_fields(level, fields, "dead letter %s at %s[%d]@%lld: %s", it->dead_code,
                    a->boot->topic_submissions, it->partition, (long long)it->offset,
@@ -422,7 +427,8 @@ static void reload(struct app *a)
     return;
 fail:
     snprintf(a->last_error, sizeof(a->last_error), "reload failed: %.200s", err);
-    log_error("reload failed, keeping the running configuration: %s", err);
+    log_msg(LOG_LVL_ERROR, LOG_MSG_RELOAD_REFUSED,
+            "reload failed, keeping the running configuration: %s", err);
     pipeline_free(p);
     refdata_free(rd);
     config_free(cfg);
@@ -452,7 +458,8 @@ static int start(struct app *a)
     a->ctl = store_new(a->boot);
     while (!app_stop_requested && store_connect(a->ctl, err, sizeof(err)) != 0) {
         if (!a->pg_down)
-            log_error("PostgreSQL unavailable at start, retrying: %s", err);
+            log_msg(LOG_LVL_ERROR, LOG_MSG_PG_DOWN, "PostgreSQL unavailable at start, retrying: %s",
+                    err);
         a->pg_down = 1;
         notify_status("waiting for PostgreSQL: %.200s", err);
         backoff = backoff ? backoff * 2 : 100;
@@ -463,7 +470,7 @@ static int start(struct app *a)
     if (app_stop_requested)
         return -1;
     if (a->pg_down)
-        log_info("PostgreSQL available");
+        log_msg(LOG_LVL_INFO, LOG_MSG_PG_UP, "PostgreSQL available");
     a->pg_down = 0;
     if (store_check_schema(a->ctl, err, sizeof(err)) != 0)
         goto fail;
@@ -483,12 +490,12 @@ static int start(struct app *a)
     a->consumer = consumer_new(a->boot, a->ctl, on_revoke, a, err, sizeof(err));
     if (!a->consumer)
         goto fail;
-    log_info("ossd %s started: group %s, topic %s, %zu handler(s), KBLI %s (%zu codes), "
-             "regions %s (%zu codes)",
-             OSSD_VERSION, a->boot->group_id, a->boot->topic_submissions,
-             pipeline_size(a->pipeline), refdata_kbli_version(a->refdata),
-             refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
-             refdata_region_count(a->refdata));
+    log_msg(LOG_LVL_INFO, LOG_MSG_STARTED,
+            "ossd %s started: group %s, topic %s, %zu handler(s), KBLI %s (%zu codes), "
+            "regions %s (%zu codes)",
+            OSSD_VERSION, a->boot->group_id, a->boot->topic_submissions, pipeline_size(a->pipeline),
+            refdata_kbli_version(a->refdata), refdata_kbli_count(a->refdata),
+            refdata_region_version(a->refdata), refdata_region_count(a->refdata));
     /* Events a previous run committed but may not have published: the
      * first claim now, the rest by the periodic re-send, whose bound starts
      * above every row already there. */
@@ -511,9 +518,10 @@ static void drain_and_stop(struct app *a)
     a->consumer = NULL;
     outbox_free(a->outbox, 1000);
     a->outbox = NULL;
-    log_info("stopped: %llu issued, %llu rejected, %llu dead letters, %llu duplicates",
-             (unsigned long long)a->n.issued, (unsigned long long)a->n.rejected,
-             (unsigned long long)a->n.dead, (unsigned long long)a->n.skipped);
+    log_msg(LOG_LVL_INFO, LOG_MSG_STOPPED,
+            "stopped: %llu issued, %llu rejected, %llu dead letters, %llu duplicates",
+            (unsigned long long)a->n.issued, (unsigned long long)a->n.rejected,
+            (unsigned long long)a->n.dead, (unsigned long long)a->n.skipped);
 }
 
 static void cleanup(struct app *a)

@@ -37,7 +37,7 @@ static const char *const producer_defaults[][2] = {
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     char f[64];
-    const char *fields[] = {f, NULL};
+    const char *fields[] = {f, strstr(buf, "brokers are down") ? LOG_MSG_BROKER_DOWN : NULL, NULL};
     (void)rk;
     snprintf(f, sizeof(f), "KAFKA_FACILITY=%s", fac);
     log_fields(level <= 3   ? LOG_LVL_ERROR

@@ -72,17 +72,9 @@ static const char *level_name(int level)
     }
 }
 
-void log_fields(int level, const char *const *fields, const char *fmt, ...)
+/* Writes msg and its fields to the journal, else (or when journald is unreachable) to stderr. */
+static void log_write(int level, const char *const *fields, const char *msg)
 {
-    char msg[2048];
-    va_list ap;
-
-    if (!log_enabled(level))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-
     if (log_journal) {
         struct iovec iov[32];
         char m[2100], prio[16];
@@ -109,6 +101,33 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...)
     buf_putc(&b, '\n');
     fwrite(b.data, 1, b.len, stderr);
     buf_free(&b);
+}
+
+void log_fields(int level, const char *const *fields, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    if (!log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_write(level, fields, msg);
+}
+
+void log_msg(int level, const char *message_id, const char *fmt, ...)
+{
+    const char *fields[] = {message_id, NULL};
+    char msg[2048];
+    va_list ap;
+
+    if (!log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_write(level, fields, msg);
 }
 
 void log_mask_nik(const char *nik, char *out, size_t outlen)

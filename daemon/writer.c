@@ -60,9 +60,10 @@ static void note_pg(struct writer *w, int down, const char *why)
 {
     pthread_mutex_lock(&w->mu);
     if (down && !w->pg_down)
-        log_error("PostgreSQL unavailable, consumption paused, no offset advances: %s", why);
+        log_msg(LOG_LVL_ERROR, LOG_MSG_PG_DOWN,
+                "PostgreSQL unavailable, consumption paused, no offset advances: %s", why);
     else if (!down && w->pg_down)
-        log_info("PostgreSQL available again, consumption resumed");
+        log_msg(LOG_LVL_INFO, LOG_MSG_PG_UP, "PostgreSQL available again, consumption resumed");
     w->pg_down = down;
     if (down)
         snprintf(w->pg_err, sizeof(w->pg_err), "%.200s", why);

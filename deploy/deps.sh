@@ -14,6 +14,7 @@ pkgs=(
     clang libclang-rt-14-dev  # libFuzzer harnesses (make fuzz, fuzz-regress in make check)
     valgrind openssl          # make soak (memcheck); deploy/pgtls.sh (a dev CA)
     spin                      # make model (tests/model: the rebalance protocol)
+    prometheus lintian        # promtool (alert rule tests); lintian (the built .deb)
 )
 
 missing=()
