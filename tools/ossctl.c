@@ -25,7 +25,7 @@ static void usage(FILE *fp)
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
                 "  dlq show ID                         one dead letter, with its payload\n"
                 "  dlq replay ID...|--all [--code C]   re-inject into the input topic\n"
-                "  permit show PERMIT_ID [--notes]     a permit and its history, newest last\n"
+                "  permit show PERMIT_ID               a permit and its history, newest last\n"
                 "  sla due [--before T] [--limit N]    running deadlines, soonest first\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");

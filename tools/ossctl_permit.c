@@ -9,13 +9,15 @@
 #include "calendar.h"
 #include "util.h"
 
-/* The history columns: never officer_id or officer_name (officer identity stays in
- * PostgreSQL); the note only when asked. */
+/* The history columns: never officer_id, officer_name or the note itself (officer identity
+ * stays in PostgreSQL; a note is free text that may name people or carry an identity number),
+ * only the note's length. */
 #define HISTORY_COLUMNS                                                                            \
     "SELECT id, date_trunc('second', recorded_at) AS recorded_at, "                                \
     "coalesce(status_id, '(ossd)') AS status_id, code, status_at, "                                \
     "coalesce(error_code, 'applied') AS outcome, previous_status AS \"from\", "                    \
-    "status AS \"to\", sla_due, agency, permit_number"
+    "status AS \"to\", sla_due, agency, permit_number, "                                           \
+    "length(note) || ' chars' AS note"
 #define HISTORY_FROM " FROM permit_history WHERE permit_id = $1 ORDER BY id"
 
 /* A connection in Asia/Jakarta time, or NULL (reported). The caller PQfinish()es it. */
@@ -88,7 +90,7 @@ static int permit_id_valid(const char *s)
     return 1;
 }
 
-static int permit_show(PGconn *conn, const char *id, int notes)
+static int permit_show(PGconn *conn, const char *id)
 {
     const char *params[1] = {id};
     PGresult *p = NULL, *h = NULL;
@@ -109,10 +111,7 @@ static int permit_show(PGconn *conn, const char *id, int notes)
     }
     for (int c = 0; c < PQnfields(p); c++)
         printf("%-15s %s\n", PQfname(p, c), PQgetisnull(p, 0, c) ? "-" : PQgetvalue(p, 0, c));
-    h = query(conn,
-              notes ? HISTORY_COLUMNS ", translate(note, E'\\n\\r\\t', '   ') AS note" HISTORY_FROM
-                    : HISTORY_COLUMNS HISTORY_FROM,
-              1, params);
+    h = query(conn, HISTORY_COLUMNS HISTORY_FROM, 1, params);
     if (!h)
         goto out;
     if (PQntuples(h) == 0) {
@@ -130,22 +129,15 @@ out:
 
 int ossctl_permit_main(int argc, char **argv, const char *pg)
 {
-    const char *id = NULL;
-    int notes = 0, rc;
+    const char *id;
+    int rc;
     PGconn *conn;
 
-    if (argc < 2 || strcmp(argv[1], "show") != 0)
-        goto usage;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--notes") == 0)
-            notes = 1;
-        else if (!id && argv[i][0] != '-')
-            id = argv[i];
-        else
-            goto usage;
+    if (argc != 3 || strcmp(argv[1], "show") != 0 || argv[2][0] == '-') {
+        fprintf(stderr, "usage: ossctl permit show PERMIT_ID\n");
+        return 2;
     }
-    if (!id)
-        goto usage;
+    id = argv[2];
     if (!permit_id_valid(id)) {
         fprintf(stderr,
                 "ossctl: %s is no permit id (<13-digit NIB>-<5-digit KBLI>-<6-digit "
@@ -155,12 +147,9 @@ int ossctl_permit_main(int argc, char **argv, const char *pg)
     }
     if (!(conn = connect_jakarta(pg)))
         return 2;
-    rc = permit_show(conn, id, notes);
+    rc = permit_show(conn, id);
     PQfinish(conn);
     return rc;
-usage:
-    fprintf(stderr, "usage: ossctl permit show PERMIT_ID [--notes]\n");
-    return 2;
 }
 
 /* --before T: RFC 3339 with offset, or YYYY-MM-DD (00:00 Asia/Jakarta). 0, or -1. */

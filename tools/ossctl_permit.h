@@ -6,10 +6,11 @@
  * Both read the permits and permit_history tables (schemas/sql/006_permits.sql); argv[0] is
  * the command ("permit" or "sla", argv as after `ossctl`). Times are printed in Asia/Jakarta.
  *
- *   permit show PERMIT_ID [--notes]
+ *   permit show PERMIT_ID
  *     the permit (status, clock, deadline, its decision) and its whole history, applied and
- *     refused updates, oldest first and newest last. The officer's identity is never printed;
- *     the agency's note only with --notes (free text that may name people).
+ *     refused updates, oldest first and newest last. Neither the officer's identity nor the
+ *     agency's note is printed (the note is free text that may name people or carry an
+ *     identity number): only the note's length.
  *   sla due [--before T] [--limit N]
  *     the running deadlines (pending_verification, clock running), soonest first; with
  *     --before only those due before T (RFC 3339 with offset, or a date YYYY-MM-DD meaning
