@@ -164,6 +164,12 @@ static int parse_before(const char *s, int64_t *ms)
     return rfc3339_to_ms(s, ms);
 }
 
+static int sla_usage(void)
+{
+    fprintf(stderr, "usage: ossctl sla due [--before T] [--limit N]\n");
+    return 2;
+}
+
 int ossctl_sla_main(int argc, char **argv, const char *pg)
 {
     char before[32] = "", now[32], limit[16] = "";
@@ -173,7 +179,7 @@ int ossctl_sla_main(int argc, char **argv, const char *pg)
     int rc = 2;
 
     if (argc < 2 || strcmp(argv[1], "due") != 0)
-        goto usage;
+        return sla_usage();
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--before") == 0 && i + 1 < argc) {
             if (parse_before(argv[++i], &t) != 0) {
@@ -188,7 +194,7 @@ int ossctl_sla_main(int argc, char **argv, const char *pg)
                    strlen(argv[i + 1]) < 10 && all_digits(argv[i + 1], strlen(argv[i + 1]))) {
             snprintf(limit, sizeof(limit), "%s", argv[++i]);
         } else {
-            goto usage;
+            return sla_usage();
         }
     }
     format_rfc3339_ms(now_ms(), now);
@@ -216,7 +222,4 @@ out:
     PQclear(r);
     PQfinish(conn);
     return rc;
-usage:
-    fprintf(stderr, "usage: ossctl sla due [--before T] [--limit N]\n");
-    return 2;
 }
