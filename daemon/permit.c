@@ -80,6 +80,27 @@ const char *permit_clock_name(enum permit_clock c)
     return (unsigned)c < sizeof(clock_names) / sizeof(clock_names[0]) ? clock_names[c] : "?";
 }
 
+int permit_clock_parse(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(clock_names) / sizeof(clock_names[0]); i++)
+        if (strcmp(clock_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int permit_nib_parse(const char *code)
+{
+    if (!code)
+        return -1;
+    if (strcmp(code, "01") == 0)
+        return PERMIT_NIB_ACTIVE;
+    if (strcmp(code, "05") == 0)
+        return PERMIT_NIB_FROZEN;
+    if (strcmp(code, "06") == 0)
+        return PERMIT_NIB_REVOKED;
+    return -1;
+}
+
 void permit_init(struct permit_state *st, int pending, int64_t decided_ms, unsigned sla_days,
                  const struct cal_holidays *h)
 {

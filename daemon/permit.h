@@ -120,4 +120,10 @@ int permit_status_parse(const char *name);
 /* The clock as it is spelt in PostgreSQL: "none", "running", "stopped_41", "stopped_43". */
 const char *permit_clock_name(enum permit_clock c);
 
+/* The clock of a name, or -1 when the name is none. */
+int permit_clock_parse(const char *name);
+
+/* The NIB status of a Lampiran 14 code ("01" active, "05" frozen, "06" revoked), or -1. */
+int permit_nib_parse(const char *code);
+
 #endif /* OSSD_PERMIT_H */

@@ -68,8 +68,10 @@ CREATE TABLE IF NOT EXISTS permit_history (
     src_partition   integer,
     src_offset      bigint,
     recorded_at     timestamptz NOT NULL DEFAULT now(),
-    CHECK ((error_code IS NULL) = (status IS NOT NULL AND previous_status IS NOT NULL
-                                   AND event_id IS NOT NULL)),
+    CHECK (CASE WHEN error_code IS NULL
+                THEN status IS NOT NULL AND previous_status IS NOT NULL AND event_id IS NOT NULL
+                ELSE status IS NULL AND previous_status IS NULL AND event_id IS NULL
+                     AND sla_due IS NULL END),
     CHECK (status_id IS NOT NULL OR (code = '57' AND error_code IS NULL))
 );
 CREATE INDEX IF NOT EXISTS permit_history_permit_idx ON permit_history (permit_id, id);

@@ -275,3 +275,46 @@ def test_commands_listed_in_usage_and_man(cmd):
     assert " ".join(cmd[:2]) in r.stdout
     with open(os.path.join(harness.REPO, "man", "ossctl.1"), encoding="utf-8") as f:
         assert ".B %s" % " ".join(cmd[:2]) in f.read()
+
+
+# ---- the schema's own guards -----------------------------------------------------------------
+
+def refused(pg, query, *args):
+    with pytest.raises(psycopg2.IntegrityError):
+        sql(pg, query, *args)
+
+
+def test_schema_refuses_inconsistent_rows(env):
+    pg = env.pg_url
+    insert_permit(pg, PID, due="2026-12-08T00:00:00+07:00", last_day="2026-12-07")
+    base = ("INSERT INTO permits (permit_id, nib, kbli, district, actor_id, risk, status, clock, "
+            "sla_days, last_day, sla_due, submission_id, decided_at) VALUES (%s, '8120000000018', "
+            "'56102', '33.74.01', 18, 'MT', %s, %s, %s, %s, %s, 's', now())")
+    other = "8120000000018-56102-337401"
+    refused(pg, base, other, "pending_verification", "none", None, None, None)
+    refused(pg, base, other, "issued", "running", 5, "2026-12-07", "2026-12-08")
+    refused(pg, base, other, "pending_verification", "running", 5, None, None)
+    refused(pg, base, other, "pending_verification", "stopped_41", 5, "2026-12-07", "2026-12-08")
+    refused(pg, base, other, "approved", "none", None, None, None)
+    refused(pg, base, "8120000000018-56102-33.74.01", "issued", "none", None, None, None)
+    # a deemed approval is recorded once per permit, a status_id once (but for a conflict)
+    deemed = ("INSERT INTO permit_history (permit_id, code, status_at, previous_status, status, "
+              "event_id) VALUES (%s, '57', '2026-12-08T00:00:00+07:00', 'pending_verification', "
+              "'approved_deemed', %s)")
+    sql(pg, deemed, PID, str(uuid.uuid4()))
+    refused(pg, deemed, PID, str(uuid.uuid4()))
+    insert_history(pg, PID, "st-9", "50", "2026-12-09T09:00:00+07:00",
+                   prev="approved_deemed", to="issued")
+    refused(pg, "INSERT INTO permit_history (permit_id, status_id, code, status_at, error_code) "
+            "VALUES (%s, 'st-9', '90', now(), 'TRANSITION_INVALID')", PID)
+    for _ in range(2):
+        insert_history(pg, PID, "st-9", "90", "2026-12-09T09:00:00+07:00",
+                       error="DUPLICATE_CONFLICT")
+    # an applied row needs its statuses and event id; a refused one has no event
+    refused(pg, "INSERT INTO permit_history (permit_id, status_id, code, status_at) "
+            "VALUES (%s, 'st-10', '10', now())", PID)
+    refused(pg, "INSERT INTO permit_history (permit_id, status_id, code, status_at, error_code, "
+            "event_id) VALUES (%s, 'st-11', '10', now(), 'CODE_UNKNOWN', %s)", PID,
+            str(uuid.uuid4()))
+    refused(pg, "INSERT INTO permit_history (permit_id, status_id, code, status_at, error_code) "
+            "VALUES (%s, 'st-12', '10', now(), 'PERMIT_UNKNOWN')", PID)

@@ -470,6 +470,14 @@ static void test_names(void **state)
     assert_int_equal(permit_status_parse("approved"), -1);
     assert_int_equal(permit_status_parse(NULL), -1);
     assert_string_equal(permit_clock_name(PERMIT_CLOCK_STOPPED_43), "stopped_43");
+    for (int c = PERMIT_CLOCK_NONE; c <= PERMIT_CLOCK_STOPPED_43; c++)
+        assert_int_equal(permit_clock_parse(permit_clock_name((enum permit_clock)c)), c);
+    assert_int_equal(permit_clock_parse("stopped"), -1);
+    assert_int_equal(permit_nib_parse("01"), PERMIT_NIB_ACTIVE);
+    assert_int_equal(permit_nib_parse("05"), PERMIT_NIB_FROZEN);
+    assert_int_equal(permit_nib_parse("06"), PERMIT_NIB_REVOKED);
+    assert_int_equal(permit_nib_parse("02"), -1);
+    assert_int_equal(permit_nib_parse(NULL), -1);
 }
 
 /* ---- --cli: JSON-lines cases (see tests/pylib/lifecycle.py) --------------------------------- */
@@ -541,11 +549,8 @@ static json_t *run_case(json_t *c, const char **err)
             } else {
                 json_array_append_new(results, json_pack("{s:s}", "outcome", "not_due"));
             }
-        } else if (nib &&
-                   (strcmp(nib, "01") == 0 || strcmp(nib, "05") == 0 || strcmp(nib, "06") == 0)) {
-            st.nib = nib[1] == '1'   ? PERMIT_NIB_ACTIVE
-                     : nib[1] == '5' ? PERMIT_NIB_FROZEN
-                                     : PERMIT_NIB_REVOKED;
+        } else if (nib && permit_nib_parse(nib) >= 0) {
+            st.nib = (enum permit_nib)permit_nib_parse(nib);
             json_array_append_new(results, json_pack("{s:s}", "outcome", "nib"));
         } else {
             *err = "a step is {code, status_at}, {sweep} or {nib: 01|05|06}";
