@@ -18,6 +18,7 @@ import pytest
 
 import harness
 import lifecycle
+import sample
 
 CLI = os.path.join(harness.BUILD, "tests", "test_permit")
 SEED_HOLIDAYS = ["%d-%s" % (y, md) for y in (2026, 2027)
@@ -166,6 +167,59 @@ def test_migration_makes_permits_of_stored_activities(env):
     store_decision(pg, "sub-3", d2, "03", [("31.71.02", "56102", "MT")])
     assert sql(pg, "SELECT ossd_backfill_permits()")[0][0] == 1
     ossctl(pg, "sla", "due")
+
+
+def undo_006(pg):
+    """Takes a database back to the schema before 006 (which only adds)."""
+    sql(pg, "DROP TABLE permits, permit_history; DROP FUNCTION ossd_backfill_permits(), "
+        "ossd_add_working_days(date, integer, date[]), ossd_sla_due(date), "
+        "ossd_jakarta_date(timestamptz); DELETE FROM schema_migrations WHERE version = 6")
+
+
+def lifecycle_submissions(n, prefix):
+    """n valid submissions, every other one with an MT or a T activity besides its own."""
+    gen = sample.Generator(seed=61, invalid_ratio=0, prefix=prefix)
+    msgs = []
+    for i in range(n):
+        sub = gen.valid()
+        if i % 2 == 0:
+            kbli = ("47721", "56290")[i % 4 // 2]
+            if all(a["kbli"] != kbli for a in sub["business"]["activities"]):
+                sub["business"]["activities"].append({"kbli": kbli, "description": "Apotek"})
+        msgs.append((sample.key_of(sub), sample.encode(sub)))
+    return msgs
+
+
+def test_upgrade_of_decisions_by_ossd_then_ossd_runs_on_it(env):
+    undo_006(env.pg_url)
+    d = env.daemon()
+    env.produce(lifecycle_submissions(40, "up"))
+    env.wait_decided(40)
+    assert d.stop() == 0
+    out = migrate_with(env.pg_url, os.path.join(harness.REPO, "schemas"))
+    assert "applied 006_permits.sql" in out, out
+    acts = env.sql("SELECT b.nib, a.kbli, a.district, a.risk, a.permit_status, s.decided_at "
+                   "FROM activities a JOIN business_actors b USING (actor_id) "
+                   "JOIN submissions s USING (submission_id) ORDER BY 1, 2, 3")
+    pending = [a for a in acts if a[4] == "pending_verification"]
+    assert len(pending) >= 10 and len(acts) > len(pending), acts
+    permits = {r[0]: r[1:] for r in env.sql(
+        "SELECT permit_id, status, clock, last_day, sla_due FROM permits")}
+    assert len(permits) == len(acts)
+    want = c_deadlines([(a[5].isoformat(), 5, SEED_HOLIDAYS) for a in pending])
+    for a in acts:
+        p = permits["%s-%s-%s" % (a[0], a[1], a[2].replace(".", ""))]
+        assert p[0] == a[4] and p[1] == ("running" if a[4] == "pending_verification" else "none")
+    for a, (last_day, due) in zip(pending, want):
+        p = permits["%s-%s-%s" % (a[0], a[1], a[2].replace(".", ""))]
+        assert (p[2].isoformat(), ms_of(p[3])) == (last_day, due), a
+    # ossd starts on the upgraded schema and goes on deciding
+    env.daemon()
+    env.produce(lifecycle_submissions(50, "up")[40:])
+    env.wait_decided(50)
+    # (ossd does not write permits yet: the listing still holds the backfilled ones)
+    last = ossctl(env.pg_url, "sla", "due").stdout.splitlines()[-1]
+    assert last.startswith("%d running deadlines, " % len(pending)), last
 
 
 # ---- ossctl permit show ----------------------------------------------------------------------
