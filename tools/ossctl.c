@@ -12,6 +12,7 @@
 #include "item.h"
 #include "jsonschema.h"
 #include "ossctl_dlq.h"
+#include "ossctl_permit.h"
 #include "ossctl_refdata.h"
 #include "store.h"
 #include "util.h"
@@ -27,7 +28,13 @@ static void usage(FILE *fp)
                 "  status                              decisions, offsets, outbox, dead letters\n"
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
                 "  dlq show ID                         one dead letter, with its payload\n"
-                "  dlq replay ID...|--all [--code C]   re-inject into their source topics\n\n"
+                "  dlq replay ID...|--all [--code C]   re-inject into their source topics
+"
+                "  permit show PERMIT_ID               a permit and its history, newest last
+"
+                "  sla due [--before T] [--limit N]    running deadlines, soonest first
+
+"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
@@ -241,6 +248,10 @@ int main(int argc, char **argv)
         rc = ossctl_status_main(sub_argc, sub_argv, pg, cfg);
     } else if (strcmp(cmd, "dlq") == 0) {
         rc = ossctl_dlq_main(sub_argc, sub_argv, pg, cfg);
+    } else if (strcmp(cmd, "permit") == 0) {
+        rc = ossctl_permit_main(sub_argc, sub_argv, pg);
+    } else if (strcmp(cmd, "sla") == 0) {
+        rc = ossctl_sla_main(sub_argc, sub_argv, pg);
     } else {
         fprintf(stderr, "ossctl: unknown command '%s'\n", cmd);
         usage(stderr);
