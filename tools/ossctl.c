@@ -23,18 +23,15 @@ static void usage(FILE *fp)
                 "commands:\n"
                 "  validate --schema FILE DOC...       validate JSON documents against a schema\n"
                 "  migrate                             apply the SQL migrations\n"
-                "  refdata import kbli|regions FILE.csv [--version V] [--no-activate]\n"
+                "  refdata import KIND FILE.csv [--version V] [--no-activate]\n"
+                "        (KIND: kbli, regions, holidays, sla)\n"
                 "  refdata list                        reference-data versions and counts\n"
                 "  status                              decisions, offsets, outbox, dead letters\n"
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
                 "  dlq show ID                         one dead letter, with its payload\n"
-                "  dlq replay ID...|--all [--code C]   re-inject into their source topics
-"
-                "  permit show PERMIT_ID               a permit and its history, newest last
-"
-                "  sla due [--before T] [--limit N]    running deadlines, soonest first
-
-"
+                "  dlq replay ID...|--all [--code C]   re-inject into their source topics\n"
+                "  permit show PERMIT_ID               a permit and its history, newest last\n"
+                "  sla due [--before T] [--limit N]    running deadlines, soonest first\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
