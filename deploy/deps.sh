@@ -13,6 +13,7 @@ pkgs=(
     python3 python3-pytest python3-psycopg2 python3-confluent-kafka
     clang libclang-rt-14-dev  # libFuzzer harnesses (make fuzz, fuzz-regress in make check)
     valgrind openssl          # make soak (memcheck); deploy/pgtls.sh (a dev CA)
+    linux-perf                # BENCH_PROFILE=1 make bench (perf record); BENCH_CALLGRIND uses valgrind
 )
 
 missing=()
