@@ -19,9 +19,11 @@ exists.
 Other knobs: BENCH_KEEP=1 keeps the run directory (logs, manifests),
 BENCH_PROFILE=1 records a system-wide perf profile of the throughput phase and, in the
 bench's own cluster, pg_stat_statements and sampled wait events of ossd's backends,
-BENCH_RAW_PREFETCH_MB (default 64; 0 = skip) is the prefetch of the second raw run, BENCH_CONF="section:key=value;..." changes the ossd config
-of every phase (rawcopy reads the same file, so consumer settings stay identical),
-e.g. BENCH_CONF="kafka.consumer:fetch.wait.max.ms=20;ossd:batch_max=5000",
+BENCH_CALLGRIND=1 runs the throughput phase's ossd under callgrind (use a small N),
+BENCH_RAW_PREFETCH_MB (default 64; 0 = skip) is the prefetch of the second raw run,
+BENCH_CONF="section:key=value;..." changes the ossd config of every phase (rawcopy
+reads the same file, so consumer settings stay identical), e.g.
+BENCH_CONF="kafka.consumer:fetch.wait.max.ms=20;ossd:batch_max=5000",
 BENCH_STREAM_ABOVE (default 200,000) is the N above which the input is streamed.
 """
 import json
