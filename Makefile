@@ -9,6 +9,31 @@ BUILD    ?= build
 PKGS     := rdkafka libpq jansson libsystemd inih libcrypto libmicrohttpd libpcre2-8
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# The Debian -dev package of each pkg-config module in PKGS (deploy/deps.sh installs them).
+DEBPKG_rdkafka       := librdkafka-dev
+DEBPKG_libpq         := libpq-dev
+DEBPKG_jansson       := libjansson-dev
+DEBPKG_libsystemd    := libsystemd-dev
+DEBPKG_inih          := libinih-dev
+DEBPKG_libcrypto     := libssl-dev
+DEBPKG_libmicrohttpd := libmicrohttpd-dev
+DEBPKG_libpcre2-8    := libpcre2-dev
+
+# Goals that need no compiler (demo and check install the packages, then build in a sub-make).
+NOBUILD_GOALS := deps demo check fresh-check clean help format format-check unit-security deb
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell command -v $(CC) 2>/dev/null),)
+$(error $(CC) not found: the build needs build-essential (and more); run make deps as root)
+endif
+ifeq ($(shell command -v pkg-config 2>/dev/null),)
+$(error pkg-config not found: the build needs the pkg-config package (and more); run make deps as root)
+endif
+PKGS_MISSING := $(strip $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) && echo y),,$(m))))
+ifneq ($(PKGS_MISSING),)
+$(error missing build dependencies: $(foreach m,$(PKGS_MISSING),$(DEBPKG_$(m)) (pkg-config $(m))); run make deps as root to install them)
+endif
+endif
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -fno-strict-aliasing -pthread \
@@ -35,7 +60,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all deps check unit e2e demo bench format format-check clean help install
+.PHONY: all deps check fresh-check unit e2e demo bench format format-check clean help install
 all: $(TOOLS) $(PLUGINS)
 
 help:
@@ -43,6 +68,7 @@ help:
 	@echo "make          build build/ossd, build/ossctl and the dev-stack tools"
 	@echo "make check    every test: unit (cmocka) and end-to-end (pytest, dev stack)"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
+	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
 	@echo "make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (make fuzz-regress: replay)"
 	@echo "make soak     the long fault and accounting tests"
@@ -87,10 +113,19 @@ unit: $(UNIT_BIN)
 e2e: all
 	$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
-check: all unit e2e fuzz-regress
+# demo and check install the packages first (quick and without apt-get update when all are
+# present), then build and run in a sub-make, which sees the new pkg-config flags.
+check: deps
+	$(MAKE) all
+	$(MAKE) unit e2e fuzz-regress
 
-demo: all
+demo: deps
+	$(MAKE) all
 	$(PYTHON) tests/demo.py
+
+# make demo then make check on a bare Debian 12 in a chroot (root, debootstrap; not in CI).
+fresh-check:
+	bash deploy/fresh-check
 
 bench: all
 	$(PYTHON) tests/bench/bench.py
