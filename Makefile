@@ -89,7 +89,8 @@ all: $(TOOLS) $(PLUGINS)
 help:
 	@echo "make deps     install the Debian packages the build, tests and demo need"
 	@echo "make          build build/ossd, build/ossctl and the dev-stack tools"
-	@echo "make check    every test: unit (cmocka) and end-to-end (pytest, dev stack)"
+	@echo "make check    make deps, then every test: layers, unit (cmocka), end-to-end (pytest, dev stack), fuzz-regress"
+	@echo "make layers   the validator (lib/jsonschema) compiles without any ossd include path"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
 	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
