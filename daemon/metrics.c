@@ -60,7 +60,7 @@ struct metrics {
     int pg_up;
     long outbox_backlog; /* -1 unknown */
     size_t outbox_in_flight, outbox_waiting;
-    uint64_t delivered, failed;
+    uint64_t delivered, failed, undeliverable, rebuilds;
     char lag_topic[256];
     struct lag *lags;
     size_t n_lags;
@@ -228,6 +228,8 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
         m->outbox_waiting = outbox_waiting(ob);
         m->delivered = outbox_delivered(ob);
         m->failed = outbox_failed(ob);
+        m->undeliverable = outbox_undeliverable(ob);
+        m->rebuilds = outbox_rebuilds(ob);
     }
     free(m->lags);
     m->lags = lags;
@@ -333,6 +335,13 @@ static void render(struct metrics *m, struct buf *b)
     put_head(b, "ossd_events_failed_total", "counter",
              "deliveries that failed (the rows are sent again)");
     buf_printf(b, "ossd_events_failed_total %llu\n", (unsigned long long)m->failed);
+    put_head(b, "ossd_outbox_undeliverable_total", "counter",
+             "events refused for good (larger than the producer or broker accepts): kept "
+             "unpublished in the outbox with attempted_at 'infinity', not sent again");
+    buf_printf(b, "ossd_outbox_undeliverable_total %llu\n", (unsigned long long)m->undeliverable);
+    put_head(b, "ossd_producer_rebuilds_total", "counter",
+             "Kafka producers replaced after a fatal producer error");
+    buf_printf(b, "ossd_producer_rebuilds_total %llu\n", (unsigned long long)m->rebuilds);
     pthread_mutex_unlock(&m->mu);
 }
 

@@ -52,3 +52,78 @@ def test_kbli_twice_with_the_activity_handler_gives_one_reason(env):
     ev = events_by_sid(col)["dupk-h"]
     assert [(r["code"], r["path"]) for r in ev["data"]["reasons"]] == \
         [("ACTIVITY_DUPLICATE", "/business/activities/1/kbli")]
+
+
+def metric(port, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return None
+
+
+def test_fatal_producer_error_replaces_the_producer(env):
+    """A fatal error of the idempotent producer (injected with rd_kafka_test_fatal_error
+    through the test-only OSSD_TEST_PRODUCER_FATAL_AFTER) no longer stops publishing: the
+    producer is replaced once, and every decision's event is published under its id."""
+    port = harness.free_port()
+    msgs, ids = sample.corpus(600, 33, "fatal", invalid_ratio=0)
+    d = env.daemon(start=False, batch_max=50,
+                   extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    d.start(env=dict(harness.os.environ, OSSD_TEST_PRODUCER_FATAL_AFTER="40"))
+    env.produce(msgs[:300])
+    env.wait_decided(300)
+    harness.wait_for(lambda: "a new Kafka producer is in place" in d.log_since_start() or None,
+                     60, "the producer to be replaced")
+    env.produce(msgs[300:])
+    env.check_exact(ids, daemons=[d])
+    log = d.log_since_start()
+    assert log.count("failed for good") == 1, log[-3000:]
+    assert metric(port, "ossd_producer_rebuilds_total") == 1
+
+
+def test_an_event_too_large_stays_in_the_outbox(env):
+    """An event larger than the producer accepts is not deleted from the outbox: it stays
+    unpublished, parked (not re-sent in a loop), logged once and counted; the others flow."""
+    port = harness.free_port()
+    msgs, ids = sample.corpus(50, 34, "large", invalid_ratio=0)
+    d = env.daemon(resend_ms=500, extra_ossd="metrics_listen = 127.0.0.1:%d" % port,
+                   extra="[kafka.producer]\nmessage.max.bytes = 6000\n")
+    # not JSON: a dead letter, which carries the message's 9,000 bytes
+    env.produce(msgs + [(b"big", b"x" * 9000)])
+    col = env.collector(harness.TOPICS[1])
+    col.wait(lambda m: len(m) >= len(ids), 120, "the decision events")
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM dead_letters")[0][0] == 1 or None,
+                     60, "the dead letter")
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM outbox")[0][0] == 1 or None,
+                     60, "the outbox to keep only the large row")
+    time.sleep(3)  # several re-send periods
+    rows = env.sql("SELECT topic, length(msg_value), published_at IS NULL, "
+                   "attempted_at = 'infinity' FROM outbox")
+    assert rows == [(harness.TOPICS[2], rows[0][1], True, True)], rows
+    assert rows[0][1] > 6000
+    log = d.log_since_start()
+    assert log.count("is larger than") == 1, log[-3000:]
+    assert metric(port, "ossd_outbox_undeliverable_total") == 1
+    assert len({e["data"]["submission_id"] for e in harness.events(col.messages)}) == len(ids)
+    assert d.alive()
+
+
+def test_an_idle_survivor_publishes_a_crashed_peers_rows(env):
+    """Instance A decides but cannot publish (its producer points at a closed port) and is
+    killed; instance B, idle (it consumes an empty topic) and started before A wrote a row,
+    re-sends A's rows: the re-send claims by age, not only below its own highest id."""
+    idle = "idle." + harness.TOPICS[0]
+    env.start_broker(extra_topics=[idle + ":1"])
+    b = env.daemon(name="survivor", group=env.broker.__dict__.get("group", "ossd") + ".b",
+                   topics=(idle, harness.TOPICS[1], harness.TOPICS[2]))
+    msgs, ids = sample.corpus(200, 35, "peer", invalid_ratio=0)
+    a = env.daemon(name="crashed",
+                   extra="[kafka.producer]\nbootstrap.servers = 127.0.0.1:%d\n"
+                         % harness.free_port())
+    env.produce(msgs)
+    env.wait_decided(len(ids))
+    assert env.sql("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] >= len(ids)
+    a.kill()
+    env.check_exact(ids, daemons=[b])
+    assert "re-sending" in b.log_since_start()
