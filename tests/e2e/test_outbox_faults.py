@@ -127,3 +127,27 @@ def test_an_idle_survivor_publishes_a_crashed_peers_rows(env):
     a.kill()
     env.check_exact(ids, daemons=[b])
     assert "re-sending" in b.log_since_start()
+
+
+def test_idle_http_clients_do_not_starve_a_scrape(env):
+    """40 idle connections (half of them with a request begun and never finished) do not
+    keep /metrics from answering within a few seconds."""
+    port = harness.free_port()
+    env.daemon(extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    idle = []
+    try:
+        for i in range(40):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if i % 2:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            idle.append(s)
+        time.sleep(0.5)
+        for _ in range(3):
+            t0 = time.monotonic()
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+                assert r.status == 200
+                assert b"ossd_postgres_up" in r.read()
+            assert time.monotonic() - t0 < 5
+    finally:
+        for s in idle:
+            s.close()
