@@ -151,3 +151,88 @@ def test_idle_http_clients_do_not_starve_a_scrape(env):
     finally:
         for s in idle:
             s.close()
+
+
+BAD_PLUGIN = r"""
+#include <string.h>
+#include "ossd_handler.h"
+
+static int starts(const char *s, const char *p) { return s && strncmp(s, p, strlen(p)) == 0; }
+
+static enum ossd_result bad_process(void *instance, const struct ossd_ctx *ctx,
+                                    const struct ossd_submission *s, struct ossd_decision *d)
+{
+    (void)instance; (void)ctx;
+    if (starts(s->submission_id, "retry-"))
+        return OSSD_RETRY;                      /* forever */
+    if (starts(s->submission_id, "count-")) {
+        d->n_reasons = 100000;                  /* far past the array */
+        return OSSD_REJECT;
+    }
+    if (starts(s->submission_id, "code-")) {
+        ossd_add_reason(d, "not a code", "/business", "lower case");
+        return OSSD_REJECT;
+    }
+    if (starts(s->submission_id, "unterm-")) {
+        ossd_add_reason(d, "LOCAL_RULE", "/business", "x");
+        memset(d->reasons[d->n_reasons - 1].code, 'A', sizeof(d->reasons[0].code));
+        return OSSD_REJECT;
+    }
+    if (starts(s->submission_id, "result-"))
+        return (enum ossd_result)7;
+    return OSSD_OK;
+}
+
+static const struct ossd_config_key bad_keys[] = {{NULL, NULL, NULL}};
+static const struct ossd_handler_type bad_type = {
+    .abi_version = OSSD_HANDLER_ABI_VERSION, .name = "badplug",
+    .description = "misbehaves on purpose", .config_keys = bad_keys,
+    .process = bad_process,
+};
+const struct ossd_handler_type *ossd_handler_entry(void);
+const struct ossd_handler_type *ossd_handler_entry(void) { return &bad_type; }
+"""
+
+
+def test_a_misbehaving_plugin_cannot_stop_the_intake(env):
+    """What a handler plugin returns is checked: a reason count past the array, a malformed
+    or unterminated reason code, an unknown result and RETRY forever each make that one
+    message an INTERNAL_ERROR dead letter (RETRY after [pipeline] handler_retry_max); the
+    other messages are decided. Offsets stored = decisions + dead letters."""
+    import os
+    import subprocess
+    plugdir = os.path.join(env.workdir, "plugins")
+    os.mkdir(plugdir)
+    src = os.path.join(plugdir, "badplug.c")
+    with open(src, "w") as f:
+        f.write(BAD_PLUGIN)
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-fPIC", "-shared",
+                    "-I", os.path.join(harness.REPO, "handlers"), "-o",
+                    os.path.join(plugdir, "badplug.so"), src], check=True)
+    msgs, ids = sample.corpus(120, 36, "good", invalid_ratio=0)
+    bad = {}
+    for n, prefix in enumerate(["retry-", "count-", "code-", "unterm-", "result-"]):
+        sub = submission(prefix + "1", serial=300 + n)
+        bad[prefix + "1"] = sample.encode(sub)
+    # the misbehaving ones in the middle of the stream, each under its own key
+    msgs = msgs[:60] + [(k.encode(), v) for k, v in bad.items()] + msgs[60:]
+    d = env.daemon(start=False, batch_max=50, handlers="identity, region, kbli, activity, "
+                   "scale, risk, badplug")
+    with open(d.conf) as f:
+        conf = f.read().replace("plugin_dir = %s/build/handlers" % harness.REPO,
+                                "plugin_dir = %s\nhandler_retry_max = 3" % plugdir)
+    with open(d.conf, "w") as f:
+        f.write(conf)
+    d.start()
+    env.produce(msgs)
+    harness.wait_for(lambda: env.sql("SELECT count(*) FROM dead_letters")[0][0] >= len(bad)
+                     or None, 180, "a dead letter for each misbehaving message")
+    env.wait_decided(len(ids), timeout=180)
+    assert {r[0] for r in env.sql("SELECT submission_id FROM submissions")} == ids
+    assert dict(env.sql("SELECT submission_id, error_code FROM dead_letters")) == \
+        {sid: "INTERNAL_ERROR" for sid in bad}
+    stored = env.sql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets")[0][0]
+    assert stored == len(ids) + len(bad)
+    log = d.log_since_start()
+    assert "asked to retry more than 3 times in a row" in log
+    assert d.alive()
