@@ -89,10 +89,11 @@ def test_an_event_too_large_stays_in_the_outbox(env):
     msgs, ids = sample.corpus(50, 34, "large", invalid_ratio=0)
     d = env.daemon(resend_ms=500, extra_ossd="metrics_listen = 127.0.0.1:%d" % port,
                    extra="[kafka.producer]\nmessage.max.bytes = 6000\n")
+    col = env.collector(harness.TOPICS[1])
     # not JSON: a dead letter, which carries the message's 9,000 bytes
     env.produce(msgs + [(b"big", b"x" * 9000)])
-    col = env.collector(harness.TOPICS[1])
-    col.wait(lambda m: len(m) >= len(ids), 120, "the decision events")
+    col.wait(lambda m: len({e["data"]["submission_id"] for e in harness.events(m)}) >= len(ids),
+             180, "the decision events")
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM dead_letters")[0][0] == 1 or None,
                      60, "the dead letter")
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM outbox")[0][0] == 1 or None,
