@@ -70,11 +70,10 @@ def test_fatal_producer_error_replaces_the_producer(env):
     msgs, ids = sample.corpus(600, 33, "fatal", invalid_ratio=0)
     d = env.daemon(start=False, batch_max=50,
                    extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
-    d.start(env=dict(harness.os.environ, OSSD_TEST_PRODUCER_FATAL_AFTER="40"))
+    d.start(env=dict(harness.os.environ, OSSD_TEST_PRODUCER_FATAL_AFTER="350"))
     env.produce(msgs[:300])
     env.wait_decided(300)
-    harness.wait_for(lambda: "a new Kafka producer is in place" in d.log_since_start() or None,
-                     60, "the producer to be replaced")
+    # the error comes with the next events produced: some are lost with the producer
     env.produce(msgs[300:])
     env.check_exact(ids, daemons=[d])
     log = d.log_since_start()
