@@ -108,13 +108,26 @@ size_t decide_actor_keys(const struct batch *b, const char **keys)
     return n;
 }
 
+/* 1 when a KBLI appears twice in it (decide_item will reject it). */
+static int kbli_repeats(const struct item *it)
+{
+    for (size_t j = 1; j < it->n_act; j++)
+        for (size_t i = 0; i < j; i++)
+            if (strcmp(it->act[j].kbli, it->act[i].kbli) == 0)
+                return 1;
+    return 0;
+}
+
 size_t decide_new_actors(struct decide_state *d, const struct batch *b, const char **keys)
 {
     size_t n = 0;
 
+    /* A submission that will be rejected creates no actor (docs/rules.md),
+     * even when only the core finds its reason: a chain without the
+     * activity handler leaves a KBLI given twice to decide_item. */
     for (size_t i = 0; i < b->n; i++) {
         const struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE || !it->has_actor || it->out_rejected ||
+        if (it->out_kind != ITEM_DECIDE || !it->has_actor || it->out_rejected || kbli_repeats(it) ||
             strmap_get(&d->actors, it->actor_key))
             continue;
         put_actor(d, it->actor_key, 0, "", 1); /* id set by decide_set_actor_id */
