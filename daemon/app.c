@@ -119,8 +119,7 @@ struct app {
 
     struct counters n;
     uint64_t decided_at_last_status;
-    int64_t max_out_id; /* highest outbox id produced */
-    int64_t id_mark;    /* the re-send's walk through the outbox: last id claimed */
+    int64_t id_mark; /* the re-send's walk through the outbox: last id claimed */
     int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune, t_ctl;
 };
 
@@ -314,9 +313,6 @@ static void finish(struct app *a, struct batch *b, int committed, double commit_
     metrics_batch_committed(a->metrics, b, commit_s);
     for (size_t i = 0; i < b->n; i++)
         log_item(a, &b->items[i]);
-    for (size_t i = 0; i < b->n_out; i++)
-        if (b->out[i].id > a->max_out_id)
-            a->max_out_id = b->out[i].id;
     outbox_enqueue(a->outbox, b);
     consumer_commit(a->consumer, b);
     recycle(a, b);

@@ -606,20 +606,7 @@ long store_prune_outbox(struct store *st, int retention_s)
     return n;
 }
 
-int64_t store_outbox_max_id(struct store *st)
-{
-    PGresult *r;
-    int64_t id;
-
-    if (!store_connected(st))
-        return INT64_MAX;
-    r = PQexec(st->conn, "SELECT coalesce(max(id), 0) FROM outbox");
-    id = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : INT64_MAX;
-    if (id == INT64_MAX)
-        ctl_failed(st, r, NULL);
-    PQclear(r);
-    return id;
-}
+#define STORE_BACKLOG_CAP_S "100000"
 
 long store_outbox_backlog(struct store *st)
 {
@@ -628,7 +615,10 @@ long store_outbox_backlog(struct store *st)
 
     if (!store_connected(st))
         return -1;
-    r = PQexec(st->conn, "SELECT count(*) FROM outbox WHERE published_at IS NULL");
+    /* bounded: on the main thread every few seconds, so never a scan of a backlog of
+     * millions after a long broker outage; past the cap the gauge reads the cap */
+    r = PQexec(st->conn, "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL "
+                         "LIMIT " STORE_BACKLOG_CAP_S ") s");
     n = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
     if (n < 0)
         ctl_failed(st, r, NULL);

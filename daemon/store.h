@@ -87,9 +87,7 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t after_id
 int store_park_outbox(struct store *st, const int64_t *ids, size_t n) MUST_CHECK;
 /* Deletes rows published more than retention_s ago; returns rows or -1. */
 long store_prune_outbox(struct store *st, int retention_s);
-/* The highest outbox id (0 when empty; INT64_MAX when unknown). */
-int64_t store_outbox_max_id(struct store *st);
-/* Unpublished rows, or -1. */
+/* Unpublished rows, counted up to 100,000 (a bigger backlog reads 100,000), or -1. */
 long store_outbox_backlog(struct store *st);
 
 #endif
