@@ -603,6 +603,8 @@ static void reload(struct app *a)
     a->new_cfg = cfg;
     a->new_pipeline = p;
     a->new_refdata = rd;
+    /* a number only: the writer takes it now, even while the swap waits */
+    writer_set_backoff_max(a->writer, cfg->retry_backoff_max_ms);
     if (!writer_idle(a->writer))
         log_info("reload: the new chain takes over once the writer has committed the batches it "
                  "holds");

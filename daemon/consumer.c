@@ -80,8 +80,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* known for sure only once the group is joined */
     c->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (parts->cnt == 0 && c->cooperative)
-            return; /* an incremental round that brings nothing */
+        if (parts->cnt == 0 && c->cooperative) {
+            /* an incremental round that brings nothing: it completes the
+             * protocol without PostgreSQL (the next round waits for it) */
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+            return;
+        }
         log_info("assigned %d partition(s) of %s", parts->cnt,
                  parts->cnt ? parts->elems[0].topic : "-");
         if (assign_stored(c, parts) != 0) {

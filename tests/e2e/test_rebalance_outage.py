@@ -118,8 +118,6 @@ def test_members_join_and_leave_while_postgres_is_down(env, strategy):
         harness.wait_for(lambda: any(d.log_since_start().count("revoking") > m
                                      for d, m in zip(ds, marks)), 60, "a revoke")
         producer.join()
-        harness.wait_for(lambda: any("PostgreSQL unavailable" in d.log_since_start()
-                                     for d in ds), 60, "the outage to be noticed")
         time.sleep(3)  # the members poll, pause and retry meanwhile
         assert ds[1].stop() == 0  # a graceful leave
         assert ds[0].alive() and ds[2].alive()
