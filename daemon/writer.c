@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decide.h"
 #include "log.h"
 #include "store.h"
 
@@ -153,11 +154,10 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
                            "(SQLSTATE %s); it becomes a dead letter",
                            it->submission_id, it->partition, (long long)it->offset,
                            store_last_sqlstate());
-                it->kind = ITEM_DEAD;
-                it->dead_code = "INTERNAL_ERROR";
-                snprintf(it->dead_message, sizeof(it->dead_message),
-                         "could not be stored (SQLSTATE %s); see ossd's log",
+                char msg[200];
+                snprintf(msg, sizeof(msg), "could not be stored (SQLSTATE %s); see ossd's log",
                          store_last_sqlstate());
+                decide_dead_letter(it, "INTERNAL_ERROR", msg);
                 failures = 0;
                 continue;
             }
