@@ -562,6 +562,11 @@ static void swap_chain(struct app *a)
     a->new_pipeline = NULL;
     a->new_refdata = NULL;
     writer_set_backoff_max(a->writer, a->cfg->retry_backoff_max_ms);
+    /* The writer is idle: no batch holds the old context any more, and the
+     * next one is handed over under the writer's lock. Events already in the
+     * outbox keep the bytes they were built with. */
+    a->ec.source = a->cfg->source;
+    a->ec.schema_base = a->cfg->schema_base;
     log_info("reloaded: %zu handler(s), KBLI %s (%zu codes), regions %s (%zu codes)",
              pipeline_size(a->pipeline), refdata_kbli_version(a->refdata),
              refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
@@ -571,7 +576,7 @@ static void swap_chain(struct app *a)
 
 static void reload(struct app *a)
 {
-    char err[1024];
+    char err[1024], restart[1024];
     struct config *cfg;
     struct pipeline *p = NULL;
     struct refdata *rd = NULL;
@@ -581,12 +586,11 @@ static void reload(struct app *a)
     cfg = config_load(a->boot->path, err, sizeof(err));
     if (!cfg)
         goto fail;
-    if (strcmp(cfg->pg_url, a->boot->pg_url) != 0 ||
-        strcmp(cfg->topic_submissions, a->boot->topic_submissions) != 0 ||
-        strcmp(cfg->topic_issuance, a->boot->topic_issuance) != 0 ||
-        strcmp(cfg->topic_dlq, a->boot->topic_dlq) != 0 ||
-        strcmp(cfg->group_id, a->boot->group_id) != 0)
-        log_warn("reload: PostgreSQL, topic and group settings take effect at the next restart");
+    /* The no-reload keys keep their value from the start (a->boot); the
+     * reload names the ones the file now changes, in one line. */
+    if (config_restart_keys(a->boot, cfg, restart, sizeof(restart)) > 0)
+        log_warn("reload: changed settings that wait for a restart (the running values stay): %s",
+                 restart);
     p = pipeline_new(cfg, err, sizeof(err));
     if (!p)
         goto fail;

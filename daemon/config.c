@@ -13,7 +13,17 @@
 
 enum key_type { KEY_STR, KEY_INT };
 
-/* The table of known keys: section, name, type, default, bounds, doc. */
+enum key_reload {
+    RELOAD_NO = 0, /* read at start only; a reload that changes it names it */
+    RELOAD_YES = 1 /* a reload applies the new value */
+};
+
+/*
+ * The table of known keys: section, name, type, default, bounds, reload,
+ * doc. Parsing, the defaults, --config-reference and the reload's list of
+ * keys that wait for a restart all come from it (docs/configuration.md and
+ * ossd.conf(5) are checked against --config-reference).
+ */
 struct key_def {
     const char *section;
     const char *name;
@@ -21,55 +31,60 @@ struct key_def {
     size_t offset;
     const char *def;
     long min, max;
+    enum key_reload reload;
     const char *doc;
 };
 
-#define STR(sec, name, field, def, doc)                                                            \
+#define STR(sec, name, field, def, rl, doc)                                                        \
     {                                                                                              \
-        sec, name, KEY_STR, offsetof(struct config, field), def, 0, 0, doc                         \
+        sec, name, KEY_STR, offsetof(struct config, field), def, 0, 0, rl, doc                     \
     }
-#define INT(sec, name, field, def, lo, hi, doc)                                                    \
+#define INT(sec, name, field, def, lo, hi, rl, doc)                                                \
     {                                                                                              \
-        sec, name, KEY_INT, offsetof(struct config, field), def, lo, hi, doc                       \
+        sec, name, KEY_INT, offsetof(struct config, field), def, lo, hi, rl, doc                   \
     }
 
 static const struct key_def keys[] = {
-    STR("ossd", "source", source, "urn:ossd", "CloudEvents source attribute of decision events"),
-    STR("ossd", "schema_base", schema_base, "urn:ossd:schemas",
+    STR("ossd", "source", source, "urn:ossd", RELOAD_YES,
+        "CloudEvents source attribute of decision events"),
+    STR("ossd", "schema_base", schema_base, "urn:ossd:schemas", RELOAD_YES,
         "prefix of dataschema URIs; events point at <schema_base>/events/<type>.v1.json"),
-    STR("ossd", "datadir", datadir, OSSD_DATADIR,
+    STR("ossd", "datadir", datadir, OSSD_DATADIR, RELOAD_YES,
         "folder holding submission.v1.json and sql/ (the migrations)"),
-    STR("ossd", "log_level", log_level, "info", "error, warning, info or debug"),
-    STR("ossd", "log_target", log_target, "auto",
+    STR("ossd", "log_level", log_level, "info", RELOAD_YES, "error, warning, info or debug"),
+    STR("ossd", "log_target", log_target, "auto", RELOAD_YES,
         "journal, stderr or auto (journal when JOURNAL_STREAM is set)"),
-    INT("ossd", "batch_max", batch_max, "1000", 1, 100000,
+    INT("ossd", "batch_max", batch_max, "1000", 1, 100000, RELOAD_YES,
         "most messages in one batch (one PostgreSQL transaction)"),
-    INT("ossd", "batch_ms", batch_ms, "20", 1, 60000,
+    INT("ossd", "batch_ms", batch_ms, "20", 1, 60000, RELOAD_YES,
         "longest wait, in ms, to fill a batch once its first message arrived"),
-    INT("ossd", "stats_interval_s", stats_interval_s, "60", 0, 86400,
+    INT("ossd", "stats_interval_s", stats_interval_s, "60", 0, 86400, RELOAD_YES,
         "seconds between stats log entries; 0 = off"),
     INT("ossd", "outbox_resend_after_ms", outbox_resend_after_ms, "30000", 100, 86400000,
-        "an event not acknowledged by Kafka this long after it was sent is sent again"),
-    INT("ossd", "outbox_retention_s", outbox_retention_s, "0", 0, 31536000,
+        RELOAD_YES, "an event not acknowledged by Kafka this long after it was sent is sent again"),
+    INT("ossd", "outbox_retention_s", outbox_retention_s, "0", 0, 31536000, RELOAD_YES,
         "0: an outbox row is deleted when Kafka acknowledges it; else it is marked published "
         "and deleted this many seconds later"),
-    INT("ossd", "retry_backoff_max_ms", retry_backoff_max_ms, "5000", 10, 600000,
+    INT("ossd", "retry_backoff_max_ms", retry_backoff_max_ms, "5000", 10, 600000, RELOAD_YES,
         "longest pause between retries while PostgreSQL is unavailable"),
-    STR("ossd", "start_offset", start_offset, "earliest",
+    STR("ossd", "start_offset", start_offset, "earliest", RELOAD_NO,
         "where to start a partition with no offset stored in PostgreSQL: earliest or latest"),
-    STR("ossd", "metrics_listen", metrics_listen, "",
+    STR("ossd", "metrics_listen", metrics_listen, "", RELOAD_NO,
         "host:port of the Prometheus /metrics endpoint (a bare :port is 127.0.0.1); "
-        "empty = off; read at start only"),
-    STR("topics", "submissions", topic_submissions, "oss.submissions.v1", "input topic"),
-    STR("topics", "issuance", topic_issuance, "oss.issuance.v1", "decision events topic"),
-    STR("topics", "dlq", topic_dlq, "oss.submissions.v1.dlq", "dead-letter topic"),
-    STR("postgres", "url", pg_url, "", "libpq connection URI or key=value string (required)"),
-    STR("postgres", "password_file", pg_password_file, "",
+        "empty = off"),
+    STR("topics", "submissions", topic_submissions, "oss.submissions.v1", RELOAD_NO, "input topic"),
+    STR("topics", "issuance", topic_issuance, "oss.issuance.v1", RELOAD_NO,
+        "decision events topic"),
+    STR("topics", "dlq", topic_dlq, "oss.submissions.v1.dlq", RELOAD_NO, "dead-letter topic"),
+    STR("postgres", "url", pg_url, "", RELOAD_NO,
+        "libpq connection URI or key=value string (required)"),
+    STR("postgres", "password_file", pg_password_file, "", RELOAD_NO,
         "file holding the password; a relative name is looked up in $CREDENTIALS_DIRECTORY"),
     STR("pipeline", "handlers", handlers, "identity, region, kbli, activity, scale, risk",
-        "the handler chain in order, after the JSON Schema check"),
-    STR("pipeline", "plugin_dir", plugin_dir, "", "folder of external handlers (NAME.so)"),
-    INT("pipeline", "handler_retry_max", handler_retry_max, "20", 1, 1000000,
+        RELOAD_YES, "the handler chain in order, after the JSON Schema check"),
+    STR("pipeline", "plugin_dir", plugin_dir, "", RELOAD_YES,
+        "folder of external handlers (NAME.so)"),
+    INT("pipeline", "handler_retry_max", handler_retry_max, "20", 1, 1000000, RELOAD_YES,
         "a message a handler asks to retry this many times in a row becomes an INTERNAL_ERROR "
         "dead letter"),
 };
@@ -396,6 +411,100 @@ const char *config_section_get(const struct config_section *sec, const char *key
     return v;
 }
 
+/* The reload flag of a passed-through section: librdkafka's clients are built
+ * once, handlers are built again by every reload. */
+static enum key_reload section_reload(const char *name)
+{
+    return strncmp(name, "handler.", 8) == 0 ? RELOAD_YES : RELOAD_NO;
+}
+
+/* Appends ", what" (or "what" first) to out; returns the number added (1). */
+static size_t add_name(char *out, size_t outlen, size_t n, const char *sec, const char *key)
+{
+    size_t len = strlen(out);
+    if (len < outlen)
+        snprintf(out + len, outlen - len, "%s[%s] %s", n ? ", " : "", sec, key);
+    return 1;
+}
+
+/* 1 when key has the same value (the last one set) in a and b, or is set in
+ * neither; a or b may be NULL (no such section). */
+static int same_value(const struct config_section *a, const struct config_section *b,
+                      const char *key)
+{
+    const char *va = config_section_get(a, key), *vb = config_section_get(b, key);
+    if (!va || !vb)
+        return va == vb;
+    return strcmp(va, vb) == 0;
+}
+
+/* Names the keys of a no-reload pass-through section that differ between a
+ * and b (either may be NULL), each once. */
+static size_t section_diff(const char *name, const struct config_section *a,
+                           const struct config_section *b, char *out, size_t outlen, size_t n)
+{
+    size_t added = 0;
+    for (int side = 0; side < 2; side++) {
+        const struct config_section *s = side ? b : a;
+        for (size_t i = 0; s && i < s->n_kv; i++) {
+            const char *key = s->kv[i].key;
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++) /* a key set twice: once */
+                seen = strcmp(s->kv[j].key, key) == 0;
+            if (side && a) /* already named from a's side */
+                seen |= config_section_get(a, key) != NULL;
+            if (!seen && !same_value(a, b, key))
+                added += add_name(out, outlen, n + added, name, key);
+        }
+    }
+    return added;
+}
+
+size_t config_restart_keys(const struct config *running, const struct config *next, char *out,
+                           size_t outlen)
+{
+    size_t n = 0;
+
+    if (outlen)
+        out[0] = '\0';
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        const struct key_def *k = &keys[i];
+        const char *fa = (const char *)running + k->offset, *fb = (const char *)next + k->offset;
+        int same;
+        if (k->reload == RELOAD_YES)
+            continue;
+        if (k->type == KEY_STR)
+            same = strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
+        else
+            same = *(const int *)fa == *(const int *)fb;
+        if (!same)
+            n += add_name(out, outlen, n, k->section, k->name);
+    }
+    static const char *const kafka[] = {"kafka", "kafka.consumer", "kafka.producer"};
+    for (size_t i = 0; i < ARRAY_SIZE(kafka); i++) {
+        if (section_reload(kafka[i]) == RELOAD_YES)
+            continue;
+        n += section_diff(kafka[i], config_section(running, kafka[i]),
+                          config_section(next, kafka[i]), out, outlen, n);
+    }
+    return n;
+}
+
+int config_key_reloadable(const char *section, const char *key)
+{
+    if (passthrough_section(section))
+        return section_reload(section) == RELOAD_YES;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, key) == 0)
+            return keys[i].reload == RELOAD_YES;
+    return -1;
+}
+
+static const char *reload_word(enum key_reload r)
+{
+    return r == RELOAD_YES ? "yes" : "no";
+}
+
 void config_print_reference(void)
 {
     const char *sec = "";
@@ -404,11 +513,17 @@ void config_print_reference(void)
             sec = keys[i].section;
             printf("%s[%s]\n", i ? "\n" : "", sec);
         }
-        printf("; %s\n%s = %s\n", keys[i].doc, keys[i].name, keys[i].def);
+        printf("; %s\n; reload: %s\n%s = %s\n", keys[i].doc, reload_word(keys[i].reload),
+               keys[i].name, keys[i].def);
     }
     printf("\n[kafka]\n; any librdkafka property, for the consumer and the producer\n"
+           "; reload: %s\n"
            "bootstrap.servers = 127.0.0.1:9092\ngroup.id = ossd\n"
-           "\n[kafka.consumer]\n; librdkafka properties for the consumer only\n"
-           "\n[kafka.producer]\n; librdkafka properties for the producer only\n"
-           "\n[handler.NAME]\n; the settings of handler NAME (see its config keys)\n");
+           "\n[kafka.consumer]\n; librdkafka properties for the consumer only\n; reload: %s\n"
+           "\n[kafka.producer]\n; librdkafka properties for the producer only\n; reload: %s\n"
+           "\n[handler.NAME]\n; the settings of handler NAME (see its config keys)\n"
+           "; reload: %s\n",
+           reload_word(section_reload("kafka")), reload_word(section_reload("kafka.consumer")),
+           reload_word(section_reload("kafka.producer")),
+           reload_word(section_reload("handler.NAME")));
 }

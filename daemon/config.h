@@ -70,7 +70,23 @@ const struct config_section *config_section(const struct config *cfg, const char
 /* The value of key in section, or NULL. */
 const char *config_section_get(const struct config_section *sec, const char *key);
 
-/* Writes the reference of every [ossd]/[topics]/[postgres]/[pipeline] key with its default. */
+/*
+ * Names the keys a reload cannot apply whose value differs between the
+ * running config and next (the no-reload keys of the table, and every
+ * [kafka], [kafka.consumer] and [kafka.producer] property), as
+ * "[ossd] start_offset, [kafka] bootstrap.servers" in out (never a value).
+ * Returns how many; 0 leaves out empty.
+ */
+size_t config_restart_keys(const struct config *running, const struct config *next, char *out,
+                           size_t outlen);
+
+/* 1 when a reload applies [section] key, 0 when it waits for a restart, -1
+ * when the key is unknown. Any key of a pass-through section has its
+ * section's flag. */
+int config_key_reloadable(const char *section, const char *key);
+
+/* Writes the reference of every [ossd]/[topics]/[postgres]/[pipeline] key with its default
+ * and reload flag, then the pass-through sections with theirs. */
 void config_print_reference(void);
 
 #endif

@@ -17,13 +17,24 @@ CONFIG_DOC = os.path.join(harness.REPO, "docs", "configuration.md")
 PASSTHROUGH = re.compile(r"^(kafka|kafka\.consumer|kafka\.producer|handler\..*)$")
 
 
-def reference():
-    """{(section, key): default} of the daemon's own table."""
+def reference(reload=None):
+    """{(section, key): default} of the daemon's own table. reload, when given, receives
+    {(section, key): "yes" or "no"} from the `; reload: ...` line before each key, and
+    {(section,): ...} for each pass-through section."""
     out = subprocess.run([harness.OSSD, "--config-reference"], capture_output=True, text=True,
                          timeout=60, check=True).stdout
-    keys, section = {}, None
+    keys, section, flag = {}, None, None
     for line in out.splitlines():
         line = line.strip()
+        m = re.match(r"^; reload: (yes|no)$", line)
+        if m:
+            assert flag is None, "two reload flags in a row: %r" % line
+            flag = m.group(1)
+            if PASSTHROUGH.match(section or "") and reload is not None:
+                reload[(section,)] = flag
+            if PASSTHROUGH.match(section or ""):
+                flag = None
+            continue
         if not line or line[0] in ";#":
             continue
         m = re.match(r"^\[(.+)\]$", line)
@@ -36,6 +47,10 @@ def reference():
             continue
         # a trailing " ; ..." is a remark, not part of the default
         keys[(section, name.strip())] = re.sub(r"\s+;.*$", "", value).strip()
+        assert flag, "no reload flag for [%s] %s" % (section, name.strip())
+        if reload is not None:
+            reload[(section, name.strip())] = flag
+        flag = None
     assert len(keys) > 10, out
     return keys
 
@@ -87,14 +102,19 @@ def man_keys():
     return keys
 
 
-def doc_keys(types=None):
+def doc_keys(types=None, reload=None):
     """{(section, key): default} of the key table of docs/configuration.md: the rows whose
     first cell is a `[section]` and whose second is a `key` (default `(empty)` is empty).
-    types, when given, receives {(section, key): the type cell}."""
+    types, when given, receives {(section, key): the type cell}; reload {(section, key): the
+    reload cell}, and {(section,): the reload cell} of the pass-through sections' table."""
     keys = {}
     with open(CONFIG_DOC, encoding="utf-8") as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 3 and reload is not None:
+                m = re.match(r"^`\[([^\]]+)\]`$", cells[0])
+                if m and PASSTHROUGH.match(m.group(1)):
+                    reload[(m.group(1),)] = cells[1]
             if len(cells) < 6:
                 continue
             m = re.match(r"^`\[([^\]]+)\]`$", cells[0])
@@ -107,7 +127,63 @@ def doc_keys(types=None):
             keys[(m.group(1), k.group(1))] = default
             if types is not None:
                 types[(m.group(1), k.group(1))] = cells[2]
+            if reload is not None:
+                reload[(m.group(1), k.group(1))] = cells[4]
     return keys
+
+
+# The sentences of ossd.conf(5) that give a key's reload flag.
+MAN_RELOAD = {"yes": re.compile(r"A reload applies (it|them)\b"),
+              "no": re.compile(r"A reload does not change (it|Kafka settings)\b")}
+
+
+def man_reload():
+    """{(section, key): "yes" or "no"} of ossd.conf(5), from the one reload sentence of each
+    key's paragraph (its .TP tag to the next .TP, .PP or .SH), and {(section,): ...} of the
+    pass-through sections from their text (each `[a], [b]` heading gives all its sections)."""
+    flags, texts, section, key = {}, {}, None, None
+    with open(MAN, encoding="utf-8") as f:
+        lines = [ln.rstrip("\n") for ln in f]
+    for i, line in enumerate(lines):
+        if line.startswith(".SH "):
+            section = re.findall(r"\[([^\]]+)\]", line)
+            key = None
+            if section and PASSTHROUGH.match(section[0].replace("NAME", "x")):
+                for s in section:
+                    texts[(s,)] = ""
+            continue
+        if not section:
+            continue
+        if line == ".TP":
+            tag = lines[i + 1]
+            words = [q if q else w for q, w in re.findall(r'"([^"]*)"|(\S+)', tag)]
+            key = (section[0], roff_text(words[1]))
+            texts[key] = ""
+            continue
+        if line == ".PP":
+            key = None
+            continue
+        if key:
+            texts[key] += " " + roff_text(line)
+        elif (section[0],) in texts:
+            for s in section:
+                texts[(s,)] += " " + roff_text(line)
+    for key, text in texts.items():
+        said = [flag for flag, rx in MAN_RELOAD.items() if rx.search(text)]
+        assert len(said) == 1, "ossd.conf(5) says %s about reloading %s" % (said or "nothing",
+                                                                             key)
+        flags[key] = said[0]
+    return flags
+
+
+def compare_reload(documented, where):
+    ref = {}
+    reference(ref)
+    missing = sorted(set(ref) - set(documented))
+    assert not missing, "%s gives no reload flag for %s" % (where, missing)
+    wrong = sorted("%s: documented %r, ossd says %r" % (k, documented[k], ref[k])
+                   for k in ref if documented[k] != ref[k])
+    assert not wrong, "%s has other reload flags than ossd: %s" % (where, wrong)
 
 
 def compare(documented, where):
@@ -132,6 +208,31 @@ def test_configuration_doc_lists_every_config_key_with_its_default():
     wrong = ["[%s] %s: %s" % (s, k, t) for (s, k), t in sorted(types.items())
              if reference()[(s, k)].isdigit() != t.startswith("integer ")]
     assert not wrong, "docs/configuration.md gives the wrong type: %s" % wrong
+
+
+def test_configuration_doc_gives_every_key_the_reload_flag_of_the_table():
+    flags = {}
+    doc_keys(reload=flags)
+    compare_reload(flags, "docs/configuration.md")
+
+
+def test_man_page_gives_every_key_the_reload_flag_of_the_table():
+    compare_reload(man_reload(), "man/ossd.conf.5")
+
+
+def test_the_reload_comparison_sees_a_drift():
+    ref = {}
+    reference(ref)
+    assert ref[("ossd", "start_offset")] == "no" and ref[("ossd", "batch_max")] == "yes"
+    assert ref[("kafka",)] == "no" and ref[("handler.NAME",)] == "yes"
+    doc = dict(ref)
+    doc[("ossd", "start_offset")] = "yes"
+    try:
+        compare_reload(doc, "drifted")
+    except AssertionError as e:
+        assert "start_offset" in str(e)
+    else:
+        raise AssertionError("a changed reload flag went unnoticed")
 
 
 def test_the_comparison_sees_a_drift():
