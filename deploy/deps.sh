@@ -15,6 +15,7 @@ pkgs=(
     valgrind openssl          # make soak (memcheck); deploy/pgtls.sh (a dev CA)
     spin                      # make model (tests/model: the rebalance protocol)
     prometheus lintian        # promtool (alert rule tests); lintian (the built .deb)
+    linux-perf                # BENCH_PROFILE=1 make bench (perf record); BENCH_CALLGRIND uses valgrind
 )
 
 missing=()

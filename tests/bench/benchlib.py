@@ -237,8 +237,9 @@ def write_config(path, base, settings):
 class Ossd(Proc):
     """build/ossd as a direct child (so /proc/PID/status is ours to read)."""
 
-    def __init__(self, conf, log_path):
-        super().__init__("ossd", [OSSD, "--config", conf, "--log-target", "stderr"], log_path)
+    def __init__(self, conf, log_path, wrapper=()):
+        super().__init__("ossd", list(wrapper) + [OSSD, "--config", conf, "--log-target",
+                                                  "stderr"], log_path)
         self.t_spawn = time.time()
         self.rss_samples = []
 
@@ -501,3 +502,114 @@ class CreditFeeder(threading.Thread):
 
     def stop(self):
         self.stop_evt.set()
+
+
+# ---- CPU per message: ossd's process and the PostgreSQL backends serving it ------------------
+
+
+def proc_cpu(pid):
+    """utime+stime seconds of a whole process (every thread, live or exited),
+    or None once it is gone."""
+    try:
+        return _stat("/proc/%d/stat" % pid)[1]
+    except (OSError, ValueError):
+        return None
+
+
+class PgBackends:
+    """The PostgreSQL backends serving ossd's connections to one database
+    (pg_stat_activity: application_name 'ossd', which ossd sets on every
+    connection), and their CPU from /proc. Backends that appear during the
+    phase (a reconnection) count from 0; the CPU of a backend that exits
+    before the end is lost (a reconnection is rare and reported)."""
+
+    def __init__(self, db, datname):
+        self.db, self.datname = db, datname
+        self.base = {}  # pid -> CPU seconds at start
+        self.seen = set()
+
+    def pids(self):
+        return [r[0] for r in self.db.all(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'ossd' "
+            "AND backend_type = 'client backend'", (self.datname,))]
+
+    def start(self):
+        for pid in self.pids():
+            cpu = proc_cpu(pid)
+            if cpu is not None:
+                self.base[pid] = cpu
+                self.seen.add(pid)
+        return len(self.base)
+
+    def stop(self):
+        """(CPU seconds used over the phase, backends seen, backends gone)."""
+        total, gone = 0.0, 0
+        pids = set(self.pids()) | set(self.base)
+        for pid in pids:
+            cpu = proc_cpu(pid)
+            if cpu is None:
+                gone += 1
+                continue
+            self.seen.add(pid)
+            total += cpu - self.base.get(pid, 0.0)
+        return total, len(self.seen), gone
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape_metrics(addr, timeout=5):
+    """ossd's Prometheus text at http://addr/metrics as {name or name{labels}: value}."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s/metrics" % addr, timeout=timeout) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+class WaitSampler(threading.Thread):
+    """Samples state and wait event of ossd's backends (pg_stat_activity) every
+    interval seconds; counts[(pid, state, wait_event_type, wait_event)]
+    (wait_event_type 'CPU' where there is no wait event)."""
+
+    def __init__(self, url, datname, interval=0.02):
+        super().__init__(daemon=True)
+        self.url, self.datname, self.interval = url, datname, interval
+        self.counts, self.samples = {}, 0
+        self.stop_evt = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            db = Db(self.url)
+            cur = db.conn.cursor()
+            while not self.stop_evt.is_set():
+                cur.execute("SELECT pid, state, coalesce(wait_event_type, 'CPU'), "
+                            "coalesce(wait_event, '-') FROM pg_stat_activity "
+                            "WHERE datname = %s AND application_name = 'ossd' "
+                            "AND backend_type = 'client backend'", (self.datname,))
+                for row in cur.fetchall():
+                    self.counts[row] = self.counts.get(row, 0) + 1
+                self.samples += 1
+                self.stop_evt.wait(self.interval)
+            db.close()
+        except Exception as e:  # noqa: BLE001 (reported by the main thread)
+            self.error = e
+
+    def stop(self):
+        self.stop_evt.set()
+        self.join(10)
