@@ -201,7 +201,7 @@ cpu-profile: $(CPU_BUILD)/ossd-cpu-chain $(CPU_BUILD)/messages-$(CPU_N)-$(CPU_SE
 	@ir=$$(awk '/PROGRAM TOTALS/ {gsub(",", "", $$1); print $$1; exit}' $(CPU_BUILD)/annotate.txt); \
 	    echo "cpu-profile: $$ir instructions for $(CPU_N) x $(CPU_ROUNDS) messages:" \
 	        "$$(( ir / ($(CPU_N) * $(CPU_ROUNDS)) )) per message"
-	@grep -E '^ *[0-9,]+ \([ 0-9.]+%\)' $(CPU_BUILD)/annotate.txt | head -n 30
+	@grep -E '^ *[0-9,]+ \([ 0-9.]+%\)' $(CPU_BUILD)/annotate.txt | grep -v ' $(CURDIR)/' | head -n 40
 
 # ---- fuzzing (libFuzzer: Debian clang 14 + libclang-rt-14-dev) -------------------------
 # Each tests/fuzz/fuzz_NAME.c is linked with the core sources compiled by clang under
