@@ -2,7 +2,7 @@
 #include "util.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +115,33 @@ void buf_free(struct buf *b)
     b->len = b->cap = 0;
 }
 
+/* The digests, fetched once from the default provider. EVP_sha256() and SHA256() make
+ * OpenSSL 3 look the algorithm up again on every call (EVP_Q_digest: ~23k instructions per
+ * message, more than the hashing); an explicitly fetched EVP_MD is used as it is. Written once
+ * under pthread_once, then only read: not mutable state. */
+static EVP_MD *md_sha256, *md_sha1;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!md_sha256 || !md_sha1) {
+        fputs("ossd: OpenSSL has no SHA-256 or SHA-1\n", stderr);
+        abort();
+    }
+}
+
+static void digest(const void *data, size_t len, const EVP_MD *md, unsigned char *out)
+{
+    if (!EVP_Digest(data, len, out, NULL, md, NULL))
+        oom(); /* with a fetched algorithm, only an allocation can fail */
+}
+
 void sha256(const void *data, size_t len, unsigned char out[32])
 {
-    SHA256(data, len, out);
+    pthread_once(&md_once, md_fetch);
+    digest(data, len, md_sha256, out);
 }
 
 /* ossd's UUID namespace: uuid5(NAMESPACE_URL, "urn:ossd"). */
@@ -126,22 +150,26 @@ static const unsigned char ossd_ns[16] = {0x2f, 0x3c, 0x8e, 0x41, 0x5d, 0x6a, 0x
 
 void uuid5_ossd(const char *name, size_t len, char out[37])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE], small[256];
+    unsigned char *in =
+        len + sizeof(ossd_ns) <= sizeof(small) ? small : xmalloc(len + sizeof(ossd_ns));
 
-    if (!ctx)
-        oom();
-    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-    EVP_DigestUpdate(ctx, ossd_ns, sizeof(ossd_ns));
-    EVP_DigestUpdate(ctx, name, len);
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    pthread_once(&md_once, md_fetch);
+    memcpy(in, ossd_ns, sizeof(ossd_ns));
+    memcpy(in + sizeof(ossd_ns), name, len);
+    digest(in, len + sizeof(ossd_ns), md_sha1, md);
+    if (in != small)
+        free(in);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
-             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12],
-             md[13], md[14], md[15]);
+    for (size_t i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
+    }
+    out[36] = '\0';
 }
 
 int64_t now_ms(void)
