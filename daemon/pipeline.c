@@ -678,7 +678,7 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     it->n_act = s.business.n_activities;
     for (size_t i = 0; i < it->n_act; i++) {
         struct item_activity *a = &it->act[i];
-        snprintf(a->kbli, sizeof(a->kbli), "%s", s.business.activities[i].kbli);
+        str_copy(a->kbli, sizeof(a->kbli), s.business.activities[i].kbli);
         for (size_t j = 0; j < d->n_activities; j++) {
             const struct ossd_activity_out *o = &d->activities[j];
             if (strcmp(o->kbli, a->kbli) == 0) {
@@ -691,9 +691,9 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         }
     }
     if (!it->rejected && !it->authority[0] && s.business.region_code)
-        snprintf(it->authority, sizeof(it->authority), "%.5s", s.business.region_code);
+        str_copy(it->authority, sizeof(it->authority), s.business.region_code); /* %.5s */
     if (s.business.region_code)
-        snprintf(it->district, sizeof(it->district), "%.8s", s.business.region_code);
+        str_copy(it->district, sizeof(it->district), s.business.region_code); /* %.8s */
     actor_of(it, &s);
     release_doc(it);
 out:

@@ -103,6 +103,26 @@ static void test_ids_and_digests(void **state)
     assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* The event time and the bounded copies, written by hand on the hot path. */
+static void test_time_and_copies(void **state)
+{
+    (void)state;
+    char t[32], small[6];
+
+    format_rfc3339_ms(1764316801123LL, t);
+    assert_string_equal(t, "2025-11-28T08:00:01.123Z");
+    format_rfc3339_ms(0, t);
+    assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+    format_rfc3339_ms(253402300799999LL, t);
+    assert_string_equal(t, "9999-12-31T23:59:59.999Z");
+    str_copy(small, sizeof(small), "33.74.01.1005");
+    assert_string_equal(small, "33.74");
+    str_copy(small, sizeof(small), "ab");
+    assert_string_equal(small, "ab");
+    str_copy(small, sizeof(small), NULL);
+    assert_string_equal(small, "");
+}
+
 static void test_nik_in_email_does_not_travel(void **state)
 {
     (void)state;
@@ -160,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_number_runs),
         cmocka_unit_test(test_ids_and_digests),
+        cmocka_unit_test(test_time_and_copies),
         cmocka_unit_test(test_nik_in_email_does_not_travel),
         cmocka_unit_test(test_contact_failing_the_schema_does_not_travel),
         cmocka_unit_test(test_schema_valid_id_number_does_not_travel),
