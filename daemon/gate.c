@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonparse.h"
 #include "util.h"
 
 int gate_valid_id(const char *s, size_t len)
@@ -95,7 +96,9 @@ void gate_check(struct item *it, const char *value, size_t len)
     }
     /* Duplicate keys are refused (two readers could see two documents), and
      * so is \u0000 (PostgreSQL text cannot hold it). */
-    doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    doc = jsonparse_fast(value, len); /* NULL when unsure: then jansson decides */
+    if (!doc)
+        doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!doc) {
         char msg[200], what[JSON_ERROR_TEXT_LENGTH];
         /* jansson quotes the input ("... near '\"3374...'"): that could be a
