@@ -22,7 +22,9 @@
 
 struct p {
     const char *s, *end;
-    char *tmp; /* owned; unescaping buffer */
+    const char *start; /* the whole buffer */
+    size_t underflow;  /* offset just past the first real that underflowed to 0, or 0 */
+    char *tmp;         /* owned; unescaping buffer */
     size_t tmp_cap;
 };
 
@@ -206,6 +208,12 @@ static json_t *number(struct p *p)
     double d = strtod(tmp, NULL);
     if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)
         return NULL;
+    if (d == 0.0 && !p->underflow) {
+        /* gate_number_underflow's rule: a non-zero digit before the exponent, yet 0.0 */
+        size_t mant = strcspn(tmp, "eE");
+        if (strcspn(tmp, "123456789") < mant)
+            p->underflow = (size_t)(q - p->start);
+    }
     return json_real(d);
 }
 
@@ -345,9 +353,9 @@ static json_t *value(struct p *p, int depth)
     }
 }
 
-json_t *jsonparse_fast(const char *buf, size_t len)
+json_t *jsonparse_fast(const char *buf, size_t len, size_t *underflow)
 {
-    struct p p = {buf, buf + len, NULL, 0};
+    struct p p = {buf, buf + len, buf, 0, NULL, 0};
     json_t *v = value(&p, 1);
 
     if (v) {
@@ -358,5 +366,6 @@ json_t *jsonparse_fast(const char *buf, size_t len)
         }
     }
     free(p.tmp);
+    *underflow = v ? p.underflow : 0;
     return v;
 }

@@ -27,8 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char sha[32];
 
     /* The gate's fast parser builds jansson's tree exactly, or gives up. */
-    json_t *fast = jsonparse_fast((const char *)data, size);
+    size_t under = 0;
+    json_t *fast = jsonparse_fast((const char *)data, size, &under);
     if (fast) {
+        FUZZ_CHECK(under == gate_number_underflow((const char *)data, size), "underflow at %zu",
+                   under);
         json_error_t jerr;
         json_t *slow =
             json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);

@@ -1,5 +1,6 @@
 /* test_jsonparse: the fast parser builds exactly jansson's tree, or gives up; it never accepts
- * what json_loadb refuses. Over a table of edge cases and the fuzz seed corpora. */
+ * what json_loadb refuses, and finds the gate's underflowing reals. Over a table of edge cases and
+ * the fuzz seed corpora. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gate.h"
 #include "jsonparse.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -22,11 +24,15 @@
 static int same_as_jansson(const char *buf, size_t len, const char *what)
 {
     json_error_t jerr;
-    json_t *fast = jsonparse_fast(buf, len), *slow;
+    size_t under = 99;
+    json_t *fast = jsonparse_fast(buf, len, &under), *slow;
     char *a, *b;
 
     if (!fast)
         return 0;
+    if (under != gate_number_underflow(buf, len))
+        fail_msg("%s: underflow at %zu, the gate's scan says %zu", what, under,
+                 gate_number_underflow(buf, len));
     slow = json_loadb(buf, len, LOAD_FLAGS, &jerr);
     if (!slow)
         fail_msg("%s: the fast parser accepted what jansson refuses (%s)", what, jerr.text);
@@ -64,6 +70,8 @@ static void test_edge_cases(void **state)
         {"[-0.0]", 1},
         {"[1.5e3,1E-2,2e+2,0.1]", 1},
         {"[1e-400]", 1}, /* underflow is jansson's 0.0 (the gate refuses it later) */
+        {"{\"a\":[0.0,0e-999,-0.00001e-400,5]}", 1},
+        {"{\"a\":\"1e-400\",\"b\":1e-400}", 1},
         {"[1e400]", 0},
         {"[9223372036854775807,-9223372036854775808]", 1},
         {"[9223372036854775808]", 0},
