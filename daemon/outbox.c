@@ -25,10 +25,10 @@ struct outbox {
     int64_t *parked;
     size_t n_parked, cap_parked;
     size_t in_flight;
-    uint64_t delivered, failed, undeliverable, rebuilds;
+    uint64_t produced, delivered, failed, undeliverable, rebuilds;
     int64_t t_rebuild; /* last failed attempt to replace the producer */
     /* Test only: OSSD_TEST_PRODUCER_FATAL_AFTER=N injects one fatal error
-     * (rd_kafka_test_fatal_error) once N events are delivered. */
+     * (rd_kafka_test_fatal_error) once N events are produced. */
     long long fatal_after;
     /* Rows this process has taken to send and not yet seen marked published
      * or failed: a re-send claim of one of them (its delivery is merely
@@ -222,6 +222,7 @@ static int produce_one(struct outbox *ob, struct outmsg *m)
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->id), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ob->in_flight++;
+        ob->produced++;
         return 0;
     }
     rd_kafka_headers_destroy(hdrs);
@@ -274,6 +275,13 @@ size_t outbox_enqueue(struct outbox *ob, struct batch *b)
     }
     b->n_out = 0; /* ownership moved */
     send_waiting(ob);
+    if (ob->fatal_after >= 0 && ob->produced >= (uint64_t)ob->fatal_after && ob->in_flight) {
+        /* test only: with events just produced, so that some are lost with the producer */
+        ob->fatal_after = -1; /* once */
+        log_warn("test: injecting a fatal producer error (OSSD_TEST_PRODUCER_FATAL_AFTER)");
+        rd_kafka_test_fatal_error(ob->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                  "injected by OSSD_TEST_PRODUCER_FATAL_AFTER");
+    }
     return taken;
 }
 
@@ -283,12 +291,6 @@ void outbox_poll(struct outbox *ob, int timeout_ms)
     rd_kafka_resp_err_t fe;
 
     rd_kafka_poll(ob->rk, timeout_ms);
-    if (ob->fatal_after >= 0 && ob->delivered >= (uint64_t)ob->fatal_after) {
-        ob->fatal_after = -1; /* once */
-        log_warn("test: injecting a fatal producer error (OSSD_TEST_PRODUCER_FATAL_AFTER)");
-        rd_kafka_test_fatal_error(ob->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-                                  "injected by OSSD_TEST_PRODUCER_FATAL_AFTER");
-    }
     fe = rd_kafka_fatal_error(ob->rk, reason, sizeof(reason));
     if (fe != RD_KAFKA_RESP_ERR_NO_ERROR)
         rebuild(ob, fe, reason);

@@ -15,7 +15,7 @@ struct outbox;
  * the outbox, which builds a new producer from it after a fatal error).
  * NULL with err. Test only: the environment variable
  * OSSD_TEST_PRODUCER_FATAL_AFTER=N injects one fatal producer error once
- * N events are delivered (tests/e2e/test_outbox_faults.py). */
+ * N events are produced, with events in flight (tests/e2e/test_outbox_faults.py). */
 struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen) MUST_CHECK;
 /* Flushes (up to timeout_ms) and frees. */
 void outbox_free(struct outbox *ob, int timeout_ms);
