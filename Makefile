@@ -9,17 +9,63 @@ BUILD    ?= build
 PKGS     := rdkafka libpq jansson libsystemd inih libcrypto libmicrohttpd libpcre2-8
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# The Debian -dev package of each pkg-config module in PKGS (deploy/deps.sh installs them).
+DEBPKG_rdkafka       := librdkafka-dev
+DEBPKG_libpq         := libpq-dev
+DEBPKG_jansson       := libjansson-dev
+DEBPKG_libsystemd    := libsystemd-dev
+DEBPKG_inih          := libinih-dev
+DEBPKG_libcrypto     := libssl-dev
+DEBPKG_libmicrohttpd := libmicrohttpd-dev
+DEBPKG_libpcre2-8    := libpcre2-dev
+
+# Goals that need no compiler (demo and check install the packages, then build in a sub-make).
+NOBUILD_GOALS := deps demo check fresh-check clean help format format-check unit-security deb
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell command -v $(CC) 2>/dev/null),)
+$(error $(CC) not found: the build needs build-essential (and more); run make deps as root)
+endif
+ifeq ($(shell command -v pkg-config 2>/dev/null),)
+$(error pkg-config not found: the build needs the pkg-config package (and more); run make deps as root)
+endif
+PKGS_MISSING := $(strip $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) && echo y),,$(m))))
+ifneq ($(PKGS_MISSING),)
+$(error missing build dependencies: $(foreach m,$(PKGS_MISSING),$(DEBPKG_$(m)) (pkg-config $(m))); run make deps as root to install them)
+endif
+endif
+
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (debian/rules passes dpkg-buildflags');
+# warnings are errors in development builds only: a package build sets WERROR= .
+WERROR   ?= -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -fno-strict-aliasing -pthread \
-            -Idaemon -Ihandlers -DOSSD_VERSION=\"$(VERSION)\" \
-            -DOSSD_DATADIR=\"$(PREFIX)/share/ossd\" \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lm -pthread
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -fno-strict-aliasing -pthread
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
+
+# Layers, each compiled with only the include paths it may use:
+#   lib/jsonschema/  the JSON Schema validator: its own directory, jansson and PCRE2; it knows
+#                    nothing of ossd (make check compiles a probe that proves it);
+#   daemon/, handlers/, tools/, tests/  ossd itself: its own headers and lib/jsonschema.
+JS_PKGS  := jansson libpcre2-8
+JS_INC   := -Ilib/jsonschema $(shell pkg-config --cflags $(JS_PKGS) 2>/dev/null)
+JS_LIBS  := $(shell pkg-config --libs $(JS_PKGS) 2>/dev/null) -lm
+JS_SRC   := $(wildcard lib/jsonschema/*.c)
+JS_OBJ   := $(JS_SRC:%.c=$(BUILD)/obj/%.o)
+JS_LIB   := $(BUILD)/libjsonschema.a
+
+APP_INC  := -Idaemon -Ihandlers -Ilib/jsonschema -DOSSD_VERSION=\"$(VERSION)\" \
+            -DOSSD_DATADIR=\"$(PREFIX)/share/ossd\" \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Each program links only the libraries it uses (pkg-config modules).
+LIBS_of   = $(shell pkg-config --libs $(1) 2>/dev/null) -pthread
+LDLIBS   += $(call LIBS_of,$(PKGS)) -ldl -lm
+OSSCTL_LIBS  := $(call LIBS_of,rdkafka libpq jansson libsystemd inih libcrypto libpcre2-8) -lm
+LOADGEN_LIBS := $(call LIBS_of,rdkafka libcrypto)
+RAWCOPY_LIBS := $(call LIBS_of,rdkafka libpq libsystemd inih libcrypto)
+MOCK_LIBS    := $(call LIBS_of,rdkafka)
 
 # The core library: every daemon module but main, and the built-in handlers.
 LIB_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c)) \
@@ -28,21 +74,25 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libossd.a
 
 TOOLS    := $(BUILD)/ossd $(BUILD)/ossctl $(BUILD)/ossd-mockbroker
-TOOLS    += $(if $(wildcard tools/loadgen.c),$(BUILD)/ossd-loadgen)
-TOOLS    += $(if $(wildcard tools/rawcopy.c),$(BUILD)/ossd-rawcopy)
+TOOLS    += $(if $(wildcard tools/loadgen*.c),$(BUILD)/ossd-loadgen)
+TOOLS    += $(if $(wildcard tools/rawcopy*.c),$(BUILD)/ossd-rawcopy)
 PLUGINS  := $(patsubst handlers/examples/%/,$(BUILD)/handlers/%.so,$(sort $(dir $(wildcard handlers/examples/*/*.c))))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+JS_TEST_SRC := $(wildcard lib/jsonschema/tests/test_*.c)
+JS_TEST_BIN := $(JS_TEST_SRC:lib/jsonschema/tests/%.c=$(BUILD)/tests/jsonschema/%)
 
 .SECONDARY:
-.PHONY: all deps check unit e2e demo bench format format-check clean help install
+.PHONY: all deps check fresh-check unit e2e demo bench format format-check clean help install
 all: $(TOOLS) $(PLUGINS)
 
 help:
 	@echo "make deps     install the Debian packages the build, tests and demo need"
 	@echo "make          build build/ossd, build/ossctl and the dev-stack tools"
-	@echo "make check    every test: unit (cmocka) and end-to-end (pytest, dev stack)"
+	@echo "make check    make deps, then every test: layers, unit (cmocka), end-to-end (pytest, dev stack), fuzz-regress"
+	@echo "make layers   the validator (lib/jsonschema) compiles without any ossd include path"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
+	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
 	@echo "make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (make fuzz-regress: replay)"
 	@echo "make cpu-profile  instructions per message of gate, schema, chain and events (callgrind)"
@@ -56,39 +106,78 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(APP_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The validator: no -Idaemon, -Ihandlers, no ossd defines.
+$(BUILD)/obj/lib/jsonschema/%.o: lib/jsonschema/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(JS_LIB): $(JS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB)
+$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB) $(JS_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB) $(JS_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(OSSCTL_LIBS)
 
 $(BUILD)/ossd-mockbroker: $(BUILD)/obj/tools/mockbroker.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs rdkafka) -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(MOCK_LIBS)
 
-$(BUILD)/ossd-%: $(BUILD)/obj/tools/%.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/ossd-loadgen: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/loadgen*.c)) $(LIB) $(JS_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LOADGEN_LIBS)
+
+$(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*.c)) $(LIB) $(JS_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RAWCOPY_LIBS)
 
 $(BUILD)/handlers/%.so: $(wildcard handlers/examples/*/*.c) handlers/ossd_handler.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(APP_INC) $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(JS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; OSSD_SRCDIR=$(CURDIR) $$t; done
+# The validator's own tests (the draft-07 suite among them): its include path and libraries only.
+$(BUILD)/obj/lib/jsonschema/tests/%.o: lib/jsonschema/tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/jsonschema/%: $(BUILD)/obj/lib/jsonschema/tests/%.o $(JS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JS_LIBS) -lcmocka -pthread
+
+# The layer rule, checked by the compiler: a validator source that includes an ossd header
+# must not compile with the validator's flags (and the validator's header alone must).
+.PHONY: layers
+layers:
+	@mkdir -p $(BUILD)/layers
+	@printf '#include "jsonschema.h"\nint layers_probe(void);\nint layers_probe(void) { return JSONSCHEMA_MAX_DEPTH; }\n' \
+	    >$(BUILD)/layers/ok.c
+	@printf '#include "jsonschema.h"\n#include "util.h"\n' >$(BUILD)/layers/bad.c
+	@$(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -c -o $(BUILD)/layers/ok.o $(BUILD)/layers/ok.c || \
+	    { echo "layers: lib/jsonschema/jsonschema.h does not compile with only its own include path" >&2; exit 1; }
+	@if $(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -c -o $(BUILD)/layers/bad.o $(BUILD)/layers/bad.c 2>/dev/null; then \
+	    echo "layers: a validator source can include daemon/util.h: lib/jsonschema sees ossd's headers" >&2; exit 1; fi
+	@echo "layers: lib/jsonschema compiles with only its own include path, and ossd's headers are out of its reach"
+
+unit: $(JS_TEST_BIN) $(UNIT_BIN)
+	@set -e; for t in $(JS_TEST_BIN) $(UNIT_BIN); do echo "== $$t"; OSSD_SRCDIR=$(CURDIR) $$t; done
 
 e2e: all
 	$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
-check: all unit model e2e fuzz-regress
+# demo and check install the packages first (quick and without apt-get update when all are
+# present), then build and run in a sub-make, which sees the new pkg-config flags.
+check: deps
+	$(MAKE) all
+	$(MAKE) layers unit model e2e fuzz-regress
 
 # The spin models of the consumer/writer/rebalance protocol (tests/model/README.md):
 # v1, the code before issue 10's fix, must show its counterexamples; v2 must hold.
@@ -96,17 +185,26 @@ check: all unit model e2e fuzz-regress
 model:
 	bash tests/model/run.sh $(BUILD)/model
 
-demo: all
+demo: deps
+	$(MAKE) all
 	$(PYTHON) tests/demo.py
+
+# make demo then make check on a bare Debian 12 in a chroot (root, debootstrap; not in CI).
+fresh-check:
+	bash deploy/fresh-check
 
 bench: all
 	$(PYTHON) tests/bench/bench.py
 
+# Every C source and header in the repository (build output and .git aside).
+C_FILES   = $(shell find . \( -path ./.git -o -path './$(BUILD)' -o -path ./debian/ossd \) -prune -o \
+                -type f \( -name '*.c' -o -name '*.h' \) -print | sort)
+
 format:
-	clang-format -i $(wildcard daemon/*.[ch] handlers/*.h handlers/*/*.[ch] handlers/examples/*/*.[ch] tools/*.[ch] tests/unit/*.[ch])
+	clang-format -i $(C_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(wildcard daemon/*.[ch] handlers/*.h handlers/*/*.[ch] handlers/examples/*/*.[ch] tools/*.[ch] tests/unit/*.[ch])
+	clang-format --dry-run -Werror $(C_FILES)
 
 # FHS layout under PREFIX; DESTDIR for staging (the Debian package uses
 # PREFIX=/usr, which is also the compiled-in datadir: build with the same PREFIX).
@@ -217,11 +315,12 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Itests/fuzz \
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Ilib/jsonschema -Itests/fuzz \
                 -DOSSD_VERSION=\"$(VERSION)\" -DOSSD_DATADIR=\"$(CURDIR)/schemas\" \
                 -DFUZZ_SRCDIR=\"$(CURDIR)\" $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/tests/fuzz/common.o
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(JS_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) \
+                $(FUZZ_BUILD)/obj/tests/fuzz/common.o
 FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
                 OSSD_FUZZ_KNOWN=
 # Reported daemon bugs the harnesses tolerate while fuzzing (not in fuzz-regress, which checks

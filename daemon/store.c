@@ -124,6 +124,39 @@ char *store_conninfo(const struct config *cfg, char *err, size_t errlen)
     return b.data;
 }
 
+/* Copies libpq's connection error into err with every line kept, joined by "; ". libpq
+ * reports each address it tried on a line of its own (localhost is ::1 and 127.0.0.1 on
+ * a stock Debian): the cause is often on the last line, not the first. */
+static void connect_error(const PGconn *conn, char *err, size_t errlen)
+{
+    const char *p = PQerrorMessage(conn);
+    size_t n = 0;
+
+    if (!errlen)
+        return;
+    err[0] = '\0';
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        const char *line = p;
+
+        p += len;
+        if (*p == '\n')
+            p++;
+        while (len && (*line == ' ' || *line == '\t')) { /* libpq indents its hints */
+            line++;
+            len--;
+        }
+        while (len && (line[len - 1] == ' ' || line[len - 1] == '\r'))
+            len--;
+        if (!len)
+            continue;
+        int w = snprintf(err + n, errlen - n, "%s%.*s", n ? "; " : "", (int)len, line);
+        if (w < 0 || (size_t)w >= errlen - n)
+            return; /* full: truncated by snprintf, still terminated */
+        n += (size_t)w;
+    }
+}
+
 int store_connect(struct store *st, char *err, size_t errlen)
 {
     if (st->conn) {
@@ -134,8 +167,7 @@ int store_connect(struct store *st, char *err, size_t errlen)
         return -1;
     st->conn = PQconnectdb(st->conninfo);
     if (PQstatus(st->conn) != CONNECTION_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(st->conn));
-        err[strcspn(err, "\n")] = '\0';
+        connect_error(st->conn, err, errlen);
         PQfinish(st->conn);
         st->conn = NULL;
         return -1;
@@ -267,8 +299,7 @@ int store_migrate(const char *conninfo, const char *sqldir, char *err, size_t er
     int rc = -1;
 
     if (PQstatus(conn) != CONNECTION_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(conn));
-        err[strcspn(err, "\n")] = '\0';
+        connect_error(conn, err, errlen);
         goto out;
     }
     dir = opendir(sqldir);

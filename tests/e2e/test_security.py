@@ -176,6 +176,11 @@ def test_postgres_tls_refuses_an_unknown_ca_or_a_wrong_host(env, pgtls, tmp_path
         ("host=wrong.example hostaddr=127.0.0.1 port=%s user=postgres dbname=%s "
          "sslmode=verify-full sslrootcert=%s" % (port, dbname(env), ca),
          "does not match host name"),
+        # Two addresses, as localhost is on a stock Debian (::1, then 127.0.0.1): libpq reports
+        # each on a line of its own, and the cause is on the second one.
+        ("host=127.0.0.1,127.0.0.1 port=%d,%s user=postgres dbname=%s sslmode=verify-full "
+         "sslrootcert=%s" % (harness.free_port(), port, dbname(env), other / "ca.crt"),
+         "certificate verify failed"),
     ]
     for i, (url, why) in enumerate(cases):
         d = daemon_on(env, url, name="badtls%d" % i)

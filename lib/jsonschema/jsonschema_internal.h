@@ -1,6 +1,6 @@
 /* jsonschema_internal.h: the compiled-schema tree shared by the jsonschema_*.c files (private). */
-#ifndef OSSD_JSONSCHEMA_INTERNAL_H
-#define OSSD_JSONSCHEMA_INTERNAL_H
+#ifndef JSONSCHEMA_INTERNAL_H
+#define JSONSCHEMA_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,7 @@
-/* test_jsonschema.c: unit tests of daemon/jsonschema: the draft-07 suite, paths, messages, ossd's
- * schemas. */
+/* test_jsonschema.c: unit tests of lib/jsonschema: the official draft-07 suite (run here only,
+ * with the one list of what is not run and why: skipped_files below), paths, messages, formats,
+ * numbers, regexes, $ref, depth, threads, and the schemas the repository ships (read as files:
+ * OSSD_SRCDIR). Compiled with only lib/jsonschema's include path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

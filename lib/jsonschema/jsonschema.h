@@ -1,6 +1,6 @@
 /* jsonschema.h: JSON Schema draft-07 validator over jansson, compiled once and validated often. */
-#ifndef OSSD_JSONSCHEMA_H
-#define OSSD_JSONSCHEMA_H
+#ifndef JSONSCHEMA_H
+#define JSONSCHEMA_H
 
 #include <stddef.h>
 

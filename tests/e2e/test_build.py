@@ -1,0 +1,59 @@
+"""The build's own promises: a missing -dev package is named before the compiler runs,
+make deps is quick when everything is installed, and the validator's layer is enforced."""
+import os
+import subprocess
+
+import harness
+
+
+def make(*args, env=None, timeout=300):
+    return subprocess.run(["make", "-C", harness.REPO, *args], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+def pc_dir_without(tmp_path, *names):
+    """A pkg-config directory with every installed module but NAMES."""
+    d = tmp_path / "pkgconfig"
+    d.mkdir()
+    path = subprocess.run(["pkg-config", "--variable", "pc_path", "pkg-config"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    for src in path.split(":"):
+        if not os.path.isdir(src):
+            continue
+        for f in os.listdir(src):
+            if f.endswith(".pc") and f[:-3] not in names and not (d / f).exists():
+                (d / f).symlink_to(os.path.join(src, f))
+    return str(d)
+
+
+def test_make_names_a_missing_dev_package(tmp_path):
+    r = make("-n", "all", env={"PKG_CONFIG_LIBDIR": pc_dir_without(tmp_path, "jansson")})
+    assert r.returncode != 0
+    assert "libjansson-dev (pkg-config jansson)" in r.stderr, r.stderr
+    assert "run make deps" in r.stderr, r.stderr
+    assert "librdkafka-dev" not in r.stderr, r.stderr  # only what is missing
+    # goals that compile nothing still work
+    r = make("-n", "clean", env={"PKG_CONFIG_LIBDIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+
+
+def test_deps_is_quick_and_offline_when_everything_is_installed(tmp_path):
+    # apt-get must not run at all: a stub first on PATH would leave a mark
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    mark = tmp_path / "apt-get-ran"
+    (stub / "apt-get").write_text("#!/bin/sh\ntouch %s\nexit 1\n" % mark)
+    (stub / "apt-get").chmod(0o755)
+    r = make("-s", "deps", env={"PATH": "%s:%s" % (stub, os.environ["PATH"])}, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "packages present" in r.stdout, r.stdout
+    assert not mark.exists()
+
+
+def test_the_validator_cannot_see_ossd_headers():
+    r = make("-s", "layers")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the probe notices when the validator's flags let ossd's headers in
+    r = make("-s", "layers", "JS_INC=-Ilib/jsonschema -Idaemon -Ihandlers")
+    assert r.returncode != 0
+    assert "lib/jsonschema sees ossd's headers" in r.stderr, r.stderr
