@@ -68,45 +68,49 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* 1 for the bytes a string holds as they are: printable ASCII but the quote and backslash. */
+static inline int plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* A string at p->s (just past the opening quote): its bytes in *out (into the input, or the
  * unescaping buffer) and length; -1 to give up. */
 static int string(struct p *p, const char **out, size_t *outlen)
 {
-    const char *start = p->s;
-    size_t n = 0;
+    const char *start = p->s, *q = p->s, *end = p->end;
+    size_t n;
     int escaped = 0;
 
-    /* First pass: validate and find the end. */
-    while (p->s < p->end) {
-        unsigned char c = (unsigned char)*p->s;
+    /* First pass: validate and find the end (locals: the loop is the parser's hottest). */
+    for (;;) {
+        while (q < end && plain((unsigned char)*q))
+            q++;
+        if (q >= end)
+            return -1;
+        unsigned char c = (unsigned char)*q;
         if (c == '"')
             break;
         if (c < 0x20)
             return -1;
         if (c == '\\') {
-            if (p->s + 1 >= p->end)
+            if (q + 1 >= end)
                 return -1;
-            char e = p->s[1];
+            char e = q[1];
             if (!strchr("\"\\/bfnrt", e) || e == '\0')
                 return -1; /* \u and invalid escapes: jansson decides */
             escaped = 1;
-            p->s += 2;
-            n++;
+            q += 2;
             continue;
         }
-        if (c >= 0x80) {
-            size_t l = utf8_len((const unsigned char *)p->s, (size_t)(p->end - p->s));
-            if (!l)
-                return -1;
-            p->s += l;
-            n += l;
-            continue;
-        }
-        p->s++;
-        n++;
+        /* c >= 0x80 (plain took the rest) */
+        size_t l = utf8_len((const unsigned char *)q, (size_t)(end - q));
+        if (!l)
+            return -1;
+        q += l;
     }
-    if (p->s >= p->end)
-        return -1;
+    p->s = q;
+    n = (size_t)(q - start); /* the unescaped string is no longer */
     if (!escaped) {
         *out = start;
         *outlen = (size_t)(p->s - start);
@@ -121,12 +125,12 @@ static int string(struct p *p, const char **out, size_t *outlen)
         p->tmp_cap = n + 1;
     }
     char *o = p->tmp;
-    for (const char *q = start; q < p->s; q++) {
-        if (*q != '\\') {
-            *o++ = *q;
+    for (const char *r = start; r < p->s; r++) {
+        if (*r != '\\') {
+            *o++ = *r;
             continue;
         }
-        switch (*++q) {
+        switch (*++r) {
         case 'b':
             *o++ = '\b';
             break;
@@ -143,7 +147,7 @@ static int string(struct p *p, const char **out, size_t *outlen)
             *o++ = '\t';
             break;
         default: /* " \ / */
-            *o++ = *q;
+            *o++ = *r;
         }
     }
     *out = p->tmp;
@@ -253,11 +257,6 @@ static json_t *object(struct p *p, int depth)
             goto err;
         memcpy(k, key, klen);
         k[klen] = '\0';
-        if (json_object_getn(obj, k, klen)) { /* a duplicate: jansson's error */
-            if (k != kbuf)
-                free(k);
-            goto err;
-        }
         ws(p);
         if (p->s >= p->end || *p->s != ':') {
             if (k != kbuf)
@@ -266,7 +265,11 @@ static json_t *object(struct p *p, int depth)
         }
         p->s++;
         v = value(p, depth + 1);
-        if (!v || json_object_setn_new_nocheck(obj, k, klen, v) != 0) {
+        /* A duplicate key (jansson's error) replaces the value instead of adding one: the
+         * size tells, without a lookup of its own. */
+        size_t before = json_object_size(obj);
+        if (!v || json_object_setn_new_nocheck(obj, k, klen, v) != 0 ||
+            json_object_size(obj) != before + 1) {
             if (k != kbuf)
                 free(k);
             goto err;
