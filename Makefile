@@ -95,6 +95,7 @@ help:
 	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
 	@echo "make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (make fuzz-regress: replay)"
+	@echo "make cpu-profile  instructions per message of gate, schema, chain and events (callgrind)"
 	@echo "make soak     the long fault and accounting tests"
 	@echo "make deb      the Debian package into build/ (make install: DESTDIR, PREFIX)"
 	@echo "make unit-security  systemd-analyze exposure of the units (<= 2.0)"
@@ -266,6 +267,39 @@ unit-security:
 	    out=$$(systemd-analyze security --offline=yes --threshold=20 --no-pager $$u); rc=$$?; \
 	    echo "$$out" | tail -1; [ $$rc -eq 0 ] || { echo "$$out"; exit 1; }; \
 	done
+
+# ---- CPU per message -----------------------------------------------------------------
+# `make cpu-profile`: CPU_N realistic messages (tests/cpu/messages.py) through gate, JSON
+# Schema, the handler chain and the event encoding (tests/cpu/cpu_chain.c, no servers) under
+# callgrind; prints the instructions per message of that work alone (start-up excluded), the
+# outcome counts with a digest of every event (unchanged by an optimisation), and the costliest
+# functions (inclusive). CPU_ROUNDS repeats the input.
+CPU_N      ?= 2000
+CPU_SEED   ?= 7
+CPU_ROUNDS ?= 1
+CPU_BUILD  := $(BUILD)/cpu
+.PHONY: cpu-profile
+
+$(CPU_BUILD)/ossd-cpu-chain: tests/cpu/cpu_chain.c tests/fuzz/common.c tests/fuzz/common.h $(LIB) $(JS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(APP_INC) -Itests/fuzz -DFUZZ_SRCDIR=\"$(CURDIR)\" $(CFLAGS) $(LDFLAGS) \
+	    -o $@ tests/cpu/cpu_chain.c tests/fuzz/common.c $(LIB) $(JS_LIB) $(LDLIBS)
+
+$(CPU_BUILD)/messages-$(CPU_N)-$(CPU_SEED).jsonl: tests/cpu/messages.py tests/pylib/sample.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tests/cpu/messages.py $(CPU_N) $(CPU_SEED) $@
+
+cpu-profile: $(CPU_BUILD)/ossd-cpu-chain $(CPU_BUILD)/messages-$(CPU_N)-$(CPU_SEED).jsonl
+	@rm -f $(CPU_BUILD)/callgrind.out
+	valgrind --tool=callgrind --callgrind-out-file=$(CPU_BUILD)/callgrind.out \
+	    --toggle-collect=cpu_chain_run $(CPU_BUILD)/ossd-cpu-chain \
+	    $(CPU_BUILD)/messages-$(CPU_N)-$(CPU_SEED).jsonl $(CPU_ROUNDS) 2>$(CPU_BUILD)/valgrind.log
+	@callgrind_annotate --inclusive=yes $(CPU_BUILD)/callgrind.out 2>/dev/null \
+	    >$(CPU_BUILD)/annotate.txt
+	@ir=$$(awk '/PROGRAM TOTALS/ {gsub(",", "", $$1); print $$1; exit}' $(CPU_BUILD)/annotate.txt); \
+	    echo "cpu-profile: $$ir instructions for $(CPU_N) x $(CPU_ROUNDS) messages:" \
+	        "$$(( ir / ($(CPU_N) * $(CPU_ROUNDS)) )) per message"
+	@grep -E '^ *[0-9,]+ \([ 0-9.]+%\)' $(CPU_BUILD)/annotate.txt | grep -v ' $(CURDIR)/' | head -n 40
 
 # ---- fuzzing (libFuzzer: Debian clang 14 + libclang-rt-14-dev) -------------------------
 # Each tests/fuzz/fuzz_NAME.c is linked with the core sources compiled by clang under

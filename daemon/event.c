@@ -10,12 +10,17 @@
 
 void event_identify(struct item *it)
 {
-    char name[160];
-    int n;
+    char name[sizeof(it->submission_id) + 1 + sizeof(EVENT_TYPE_REJECTED)];
+    size_t n = strnlen(it->submission_id, sizeof(it->submission_id) - 1);
+    size_t t;
 
     it->event_type = it->out_rejected ? EVENT_TYPE_REJECTED : EVENT_TYPE_ISSUED;
-    n = snprintf(name, sizeof(name), "%s\n%s", it->submission_id, it->event_type);
-    uuid5_ossd(name, (size_t)n, it->event_id);
+    t = strlen(it->event_type);
+    /* "<submission_id>\n<type>" */
+    memcpy(name, it->submission_id, n);
+    name[n] = '\n';
+    memcpy(name + n + 1, it->event_type, t);
+    uuid5_ossd(name, n + 1 + t, it->event_id);
 }
 
 int event_holds_id_number(const char *s, size_t len)
@@ -89,17 +94,19 @@ void event_extract(struct item *it)
     if (!it->schema_ok)
         return;
     s = json_string_value(json_object_get(it->doc, "channel"));
-    snprintf(it->channel, sizeof(it->channel), "%s", s ? s : "");
+    str_copy(it->channel, sizeof(it->channel), s);
     s = json_string_value(json_object_get(a, "type"));
-    snprintf(it->app_type, sizeof(it->app_type), "%s", s ? s : "");
+    str_copy(it->app_type, sizeof(it->app_type), s);
     mask_keep(json_string_value(json_object_get(a, "nik")), 4, it->nik_masked,
               sizeof(it->nik_masked));
 }
 
-static void field(struct buf *b, const char *key, const char *value)
+/* Appends ,"key":value; the key a string literal, its punctuation written in one append. */
+#define field(b, key, value) field_lit((b), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (value))
+
+static void field_lit(struct buf *b, const char *prefix, size_t n, const char *value)
 {
-    buf_putc(b, ',');
-    jsonw_key(b, key);
+    buf_append(b, prefix, n);
     jsonw_str(b, value);
 }
 
@@ -169,7 +176,7 @@ static void rejected_data(struct buf *b, const struct item *it, const char *deci
 void event_build(const struct event_ctx *ec, const struct item *it, int64_t decided_ms,
                  struct buf *out, struct buf *key)
 {
-    char decided[32], schema[512];
+    char decided[32];
     const char *pkey = it->out_rejected ? it->submission_id : it->nib;
 
     format_rfc3339_ms(decided_ms, decided);
@@ -180,9 +187,19 @@ void event_build(const struct event_ctx *ec, const struct item *it, int64_t deci
     field(out, "subject", pkey);
     field(out, "time", decided);
     field(out, "datacontenttype", "application/json");
-    snprintf(schema, sizeof(schema), "%s/events/%s.v1.json", ec->schema_base,
-             it->out_rejected ? "rejected" : "issued");
-    field(out, "dataschema", schema);
+    /* "<schema_base>/events/<rejected|issued>.v1.json", as snprintf into 512 bytes made it */
+    {
+        char schema[512];
+        size_t n = strnlen(ec->schema_base, sizeof(schema) - 1);
+        const char *tail = it->out_rejected ? "/events/rejected.v1.json" : "/events/issued.v1.json";
+        size_t t = strlen(tail);
+        if (t > sizeof(schema) - 1 - n)
+            t = sizeof(schema) - 1 - n;
+        memcpy(schema, ec->schema_base, n);
+        memcpy(schema + n, tail, t);
+        schema[n + t] = '\0';
+        field(out, "dataschema", schema);
+    }
     field(out, "partitionkey", pkey);
     buf_puts(out, ",\"data\":");
     if (it->out_rejected)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonparse.h"
 #include "util.h"
 
 int gate_valid_id(const char *s, size_t len)
@@ -95,7 +96,13 @@ void gate_check(struct item *it, const char *value, size_t len)
     }
     /* Duplicate keys are refused (two readers could see two documents), and
      * so is \u0000 (PostgreSQL text cannot hold it). */
-    doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    size_t under = 0;
+    doc = jsonparse_fast(value, len, &under); /* NULL when unsure: then jansson decides */
+    if (!doc) {
+        doc = json_loadb(value, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (doc)
+            under = gate_number_underflow(value, len);
+    }
     if (!doc) {
         char msg[200], what[JSON_ERROR_TEXT_LENGTH];
         /* jansson quotes the input ("... near '\"3374...'"): that could be a
@@ -109,7 +116,6 @@ void gate_check(struct item *it, const char *value, size_t len)
         dead(it, "PARSE_ERROR", msg);
         return;
     }
-    size_t under = gate_number_underflow(value, len);
     if (under) {
         char msg[200];
         json_decref(doc);

@@ -28,7 +28,8 @@ const char *pipeline_handler_name(const struct pipeline *p, size_t i);
 
 /* Decides one gated item (kind ITEM_DECIDE) against the reference data:
  * fills reasons, enrichment, actor key and district; sets it->retry when a
- * handler reported a transient failure. Thread-safe. */
+ * handler reported a transient failure. One thread at a time per pipeline:
+ * the decision draft and the retry count live in p. */
 void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struct item *it);
 
 /* Fills s from a schema-valid document (pointers into doc). */

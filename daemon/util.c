@@ -2,7 +2,7 @@
 #include "util.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +115,33 @@ void buf_free(struct buf *b)
     b->len = b->cap = 0;
 }
 
+/* The digests, fetched once from the default provider. EVP_sha256() and SHA256() make
+ * OpenSSL 3 look the algorithm up again on every call (EVP_Q_digest: ~23k instructions per
+ * message, more than the hashing); an explicitly fetched EVP_MD is used as it is. Written once
+ * under pthread_once, then only read: not mutable state. */
+static EVP_MD *md_sha256, *md_sha1;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!md_sha256 || !md_sha1) {
+        fputs("ossd: OpenSSL has no SHA-256 or SHA-1\n", stderr);
+        abort();
+    }
+}
+
+static void digest(const void *data, size_t len, const EVP_MD *md, unsigned char *out)
+{
+    if (!EVP_Digest(data, len, out, NULL, md, NULL))
+        oom(); /* with a fetched algorithm, only an allocation can fail */
+}
+
 void sha256(const void *data, size_t len, unsigned char out[32])
 {
-    SHA256(data, len, out);
+    pthread_once(&md_once, md_fetch);
+    digest(data, len, md_sha256, out);
 }
 
 /* ossd's UUID namespace: uuid5(NAMESPACE_URL, "urn:ossd"). */
@@ -126,22 +150,26 @@ static const unsigned char ossd_ns[16] = {0x2f, 0x3c, 0x8e, 0x41, 0x5d, 0x6a, 0x
 
 void uuid5_ossd(const char *name, size_t len, char out[37])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE], small[256];
+    unsigned char *in =
+        len + sizeof(ossd_ns) <= sizeof(small) ? small : xmalloc(len + sizeof(ossd_ns));
 
-    if (!ctx)
-        oom();
-    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-    EVP_DigestUpdate(ctx, ossd_ns, sizeof(ossd_ns));
-    EVP_DigestUpdate(ctx, name, len);
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    pthread_once(&md_once, md_fetch);
+    memcpy(in, ossd_ns, sizeof(ossd_ns));
+    memcpy(in + sizeof(ossd_ns), name, len);
+    digest(in, len + sizeof(ossd_ns), md_sha1, md);
+    if (in != small)
+        free(in);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
-             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12],
-             md[13], md[14], md[15]);
+    for (size_t i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
+    }
+    out[36] = '\0';
 }
 
 int64_t now_ms(void)
@@ -165,15 +193,53 @@ int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Writes the w last decimal digits of v at o. */
+static char *put_digits(char *o, unsigned v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + w;
+}
+
 void format_rfc3339_ms(int64_t ms, char out[32])
 {
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
+    char *o = out;
 
+    /* The hot path (every event): digits by hand, not snprintf. Same fields and widths as
+     * "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" of the values below. */
     gmtime_r(&secs, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
-             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100, (int)(ms % 1000));
+    if (ms < 0 || tm.tm_year + 1900 < 0) { /* before 1970: as it always was */
+        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+                 (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+                 tm.tm_sec % 100, (int)(ms % 1000));
+        return;
+    }
+    o = put_digits(o, (unsigned)((tm.tm_year + 1900) % 10000), 4);
+    *o++ = '-';
+    o = put_digits(o, (unsigned)((tm.tm_mon + 1) % 100), 2);
+    *o++ = '-';
+    o = put_digits(o, (unsigned)(tm.tm_mday % 100), 2);
+    *o++ = 'T';
+    o = put_digits(o, (unsigned)(tm.tm_hour % 100), 2);
+    *o++ = ':';
+    o = put_digits(o, (unsigned)(tm.tm_min % 100), 2);
+    *o++ = ':';
+    o = put_digits(o, (unsigned)(tm.tm_sec % 100), 2);
+    *o++ = '.';
+    o = put_digits(o, (unsigned)(ms % 1000), 3);
+    *o++ = 'Z';
+    *o = '\0';
+}
+
+void str_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
 }
 
 int all_digits(const char *s, size_t n)

@@ -42,6 +42,10 @@ double mono_s(void);
 /* Formats epoch milliseconds as RFC 3339 UTC with milliseconds ("...T..:..:..123Z"). */
 void format_rfc3339_ms(int64_t ms, char out[32]);
 
+/* Copies src (NULL: "") into dst of size bytes (size > 0), cut to size - 1 bytes and
+ * terminated: snprintf(dst, size, "%s", src) without the format parsing. */
+void str_copy(char *dst, size_t size, const char *src);
+
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant). */
 int64_t days_from_civil(int y, int m, int d);
 

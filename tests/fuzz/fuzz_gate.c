@@ -1,10 +1,12 @@
 /* fuzz_gate: the dead-letter gate (size, UTF-8 and JSON, object, submission_id, schema version)
  * over arbitrary message values. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "gate.h"
+#include "jsonparse.h"
 #include "util.h"
 
 static int is_code(const char *c)
@@ -24,6 +26,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct item it;
     unsigned char sha[32];
 
+    /* The gate's fast parser builds jansson's tree exactly, or gives up. */
+    size_t under = 0;
+    json_t *fast = jsonparse_fast((const char *)data, size, &under);
+    if (fast) {
+        FUZZ_CHECK(under == gate_number_underflow((const char *)data, size), "underflow at %zu",
+                   under);
+        json_error_t jerr;
+        json_t *slow =
+            json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        FUZZ_CHECK(slow, "the fast parser accepted what jansson refuses: %s", jerr.text);
+        size_t fl = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17);
+        char *a = json_dumps(fast, fl), *b = json_dumps(slow, fl);
+        FUZZ_CHECK(a && b && strcmp(a, b) == 0, "the fast parser's tree differs: %s | %s", a, b);
+        free(a);
+        free(b);
+        json_decref(fast);
+        json_decref(slow);
+    }
     memset(&it, 0, sizeof(it));
     gate_check(&it, (const char *)data, size);
     if (it.kind == ITEM_DECIDE) {

@@ -75,6 +75,54 @@ static char *build(const struct item *it)
     return out.data;
 }
 
+/* Known answers (Python's uuid.uuid5 and hashlib.sha256): event ids are stable across
+ * releases, and the digests are computed without OpenSSL's per-call algorithm lookup. */
+static void test_ids_and_digests(void **state)
+{
+    (void)state;
+    struct item it;
+    char name[301], id[37], hex[65];
+    unsigned char md[32];
+
+    memset(&it, 0, sizeof(it));
+    snprintf(it.submission_id, sizeof(it.submission_id), "s-1");
+    it.out_rejected = 1;
+    event_identify(&it);
+    assert_string_equal(it.event_id, "921757d4-4584-5a6b-a920-60ae211f8f92");
+    memset(name, 'x', 300); /* longer than the stack buffer */
+    name[300] = '\0';
+    uuid5_ossd(name, 300, id);
+    assert_string_equal(id, "4e350491-854a-59d4-91bd-3c75a1c9b4e2");
+    sha256("abc", 3, md);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256("", 0, md);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/* The event time and the bounded copies, written by hand on the hot path. */
+static void test_time_and_copies(void **state)
+{
+    (void)state;
+    char t[32], small[6];
+
+    format_rfc3339_ms(1764316801123LL, t);
+    assert_string_equal(t, "2025-11-28T08:00:01.123Z");
+    format_rfc3339_ms(0, t);
+    assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+    format_rfc3339_ms(253402300799999LL, t);
+    assert_string_equal(t, "9999-12-31T23:59:59.999Z");
+    str_copy(small, sizeof(small), "33.74.01.1005");
+    assert_string_equal(small, "33.74");
+    str_copy(small, sizeof(small), "ab");
+    assert_string_equal(small, "ab");
+    str_copy(small, sizeof(small), NULL);
+    assert_string_equal(small, "");
+}
+
 static void test_nik_in_email_does_not_travel(void **state)
 {
     (void)state;
@@ -131,6 +179,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_number_runs),
+        cmocka_unit_test(test_ids_and_digests),
+        cmocka_unit_test(test_time_and_copies),
         cmocka_unit_test(test_nik_in_email_does_not_travel),
         cmocka_unit_test(test_contact_failing_the_schema_does_not_travel),
         cmocka_unit_test(test_schema_valid_id_number_does_not_travel),
