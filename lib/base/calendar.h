@@ -1,7 +1,7 @@
 /* calendar: working days in Asia/Jakarta and the service-level deadlines built on them (pure
  * computation, no I/O, no clock: every instant is passed in). */
-#ifndef OSSD_CALENDAR_H
-#define OSSD_CALENDAR_H
+#ifndef BASE_CALENDAR_H
+#define BASE_CALENDAR_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -84,4 +84,4 @@ void cal_deadline_restart(const struct cal_holidays *h, int64_t restart_ms, unsi
 void cal_deadline_resume(const struct cal_holidays *h, struct cal_deadline *dl, int64_t stop_ms,
                          int64_t resume_ms);
 
-#endif /* OSSD_CALENDAR_H */
+#endif /* BASE_CALENDAR_H */
