@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "pgconn.h"
 
 /* SQLSTATE of the last failed statement of this thread ("" when none). */
 static __thread char last_sqlstate[6];
@@ -124,39 +125,6 @@ char *store_conninfo(const struct config *cfg, char *err, size_t errlen)
     return b.data;
 }
 
-/* Copies libpq's connection error into err with every line kept, joined by "; ". libpq
- * reports each address it tried on a line of its own (localhost is ::1 and 127.0.0.1 on
- * a stock Debian): the cause is often on the last line, not the first. */
-static void connect_error(const PGconn *conn, char *err, size_t errlen)
-{
-    const char *p = PQerrorMessage(conn);
-    size_t n = 0;
-
-    if (!errlen)
-        return;
-    err[0] = '\0';
-    while (*p) {
-        size_t len = strcspn(p, "\n");
-        const char *line = p;
-
-        p += len;
-        if (*p == '\n')
-            p++;
-        while (len && (*line == ' ' || *line == '\t')) { /* libpq indents its hints */
-            line++;
-            len--;
-        }
-        while (len && (line[len - 1] == ' ' || line[len - 1] == '\r'))
-            len--;
-        if (!len)
-            continue;
-        int w = snprintf(err + n, errlen - n, "%s%.*s", n ? "; " : "", (int)len, line);
-        if (w < 0 || (size_t)w >= errlen - n)
-            return; /* full: truncated by snprintf, still terminated */
-        n += (size_t)w;
-    }
-}
-
 int store_connect(struct store *st, char *err, size_t errlen)
 {
     if (st->conn) {
@@ -165,13 +133,9 @@ int store_connect(struct store *st, char *err, size_t errlen)
     }
     if (!st->conninfo && !(st->conninfo = store_conninfo(st->cfg, err, errlen)))
         return -1;
-    st->conn = PQconnectdb(st->conninfo);
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        connect_error(st->conn, err, errlen);
-        PQfinish(st->conn);
-        st->conn = NULL;
+    st->conn = pgconn_open(st->conninfo, err, errlen);
+    if (!st->conn)
         return -1;
-    }
     /* Decisions are the system of record: never trade durability for speed. */
     /* ossd's statements are short key lookups and bulk COPYs: JIT compiling
      * them costs more than it saves, and a lookup must use its index even
@@ -292,16 +256,14 @@ static char *slurp(const char *path)
 
 int store_migrate(const char *conninfo, const char *sqldir, char *err, size_t errlen)
 {
-    PGconn *conn = PQconnectdb(conninfo);
+    PGconn *conn = pgconn_open(conninfo, err, errlen);
     DIR *dir = NULL;
     char **names = NULL;
     size_t n = 0;
     int rc = -1;
 
-    if (PQstatus(conn) != CONNECTION_OK) {
-        connect_error(conn, err, errlen);
+    if (!conn)
         goto out;
-    }
     dir = opendir(sqldir);
     if (!dir) {
         snprintf(err, errlen, "%s: %s", sqldir, strerror(errno));
