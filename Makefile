@@ -148,6 +148,16 @@ $(BUILD)/ossd-mockbroker: $(BUILD)/obj/tools/mockbroker.o
 $(BUILD)/ossd-loadgen: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/loadgen*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LOADGEN_LIBS)
 
+# The load generator's KBLI and sector tables, from the sector mix and the seed SQL (one copy:
+# tests/pylib/sample.py reads the same file); the build fails on a code the seed lacks.
+$(BUILD)/gen/loadgen_kbli.h: tools/loadgen_kbli.awk schemas/seed/sectors.tsv schemas/sql/003_refdata_seed.sql
+	@mkdir -p $(dir $@)
+	awk -F'\t' -f tools/loadgen_kbli.awk schemas/sql/003_refdata_seed.sql schemas/seed/sectors.tsv >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/tools/loadgen_gen.o: $(BUILD)/gen/loadgen_kbli.h
+$(BUILD)/obj/tools/loadgen_gen.o: APP_INC += -I$(BUILD)/gen
+
 $(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RAWCOPY_LIBS)
 
