@@ -140,21 +140,6 @@ static const int VILLAGES[17] = {0, 15, 9, 10, 7, 13, 12, 10, 7, 8, 12, 11, 16, 
 
 /* ---- dates ------------------------------------------------------------------------ */
 
-/* A civil date from days since 1970-01-01 (days_from_civil, in util, goes the other way). */
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* ---- a string builder over a fixed buffer ----------------------------------------- */
 
 struct sb {

@@ -59,6 +59,19 @@ int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 int rfc3339_to_ms(const char *s, int64_t *out)
 {
     int y, mo, d, h, mi, sec, frac_ms = 0, off_min = 0;
