@@ -18,11 +18,6 @@ int32_t cal_day_from_civil(int y, int m, int d)
     return (int32_t)days_from_civil(y, m, d);
 }
 
-void cal_civil_from_day(int32_t day, int *y, int *m, int *d)
-{
-    civil_from_days(day, y, m, d);
-}
-
 static int digits(const char *s, int n)
 {
     int v = 0;
@@ -65,7 +60,7 @@ void cal_format_date(int32_t day, char out[11])
 {
     int y, m, d;
 
-    cal_civil_from_day(day, &y, &m, &d);
+    civil_from_days(day, &y, &m, &d);
     put_digits(out, (unsigned)y, 4);
     out[4] = '-';
     put_digits(out + 5, (unsigned)m, 2);

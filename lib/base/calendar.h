@@ -35,11 +35,9 @@ struct cal_deadline {
     int64_t due_ms;   /* 00:00 Asia/Jakarta of L + 1, as epoch ms */
 };
 
-/* The day number of a civil date (proleptic Gregorian); no range check. */
+/* The day number of a civil date (proleptic Gregorian); no range check. The other way:
+ * civil_from_days (timeutil.h). */
 int32_t cal_day_from_civil(int y, int m, int d);
-
-/* The civil date of a day number. */
-void cal_civil_from_day(int32_t day, int *y, int *m, int *d);
 
 /* Parses exactly "YYYY-MM-DD" (a real calendar date, year 1970-9999). Returns 0 with *day set,
  * or -1 when malformed. */
