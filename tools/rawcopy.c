@@ -2,7 +2,7 @@
  */
 
 /*
- * The benchmark's denominator (CONTRACT section 7): the same messages ossd
+ * The benchmark's denominator (tests/bench/README.md): the same messages ossd
  * decides, consumed and stored with no processing at all. A straightforward
  * good implementation, neither crippled nor tuned beyond what ossd can use:
  *
