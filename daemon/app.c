@@ -62,7 +62,8 @@ struct app {
 
     struct counters n;
     uint64_t decided_at_last_status;
-    int64_t max_out_id, id_mark; /* highest outbox id produced; its value at the last tick */
+    int64_t max_out_id; /* highest outbox id produced */
+    int64_t id_mark;    /* the re-send's walk through the outbox: last id claimed */
     int64_t t_watchdog, wd_interval, t_status, t_stats, t_resend, t_mark, t_prune, t_ctl;
 };
 
@@ -298,16 +299,29 @@ static void mark_published(struct app *a, int force)
         outbox_return_acked(a->outbox, ids, n);
     else
         outbox_marked(a->outbox, ids, n);
+    n = outbox_take_parked(a->outbox, &ids); /* refused for good: kept, not re-sent */
+    if (n && (!ctl_ok(a) || store_park_outbox(a->ctl, ids, n) != 0))
+        outbox_return_parked(a->outbox, ids, n);
+    else
+        outbox_marked(a->outbox, ids, n);
 }
 
-static void resend_unpublished(struct app *a, int64_t older_ms, int64_t max_id)
+/* Claims rows left unpublished for older_ms by any instance (a crashed
+ * peer's too), one slice of the table per call: id_mark is where the
+ * previous slice ended, 0 to start again from the lowest id. */
+static void resend_unpublished(struct app *a, int64_t older_ms)
 {
     struct batch tmp = {0};
     int n;
 
     if (!ctl_ok(a) || outbox_waiting(a->outbox) > 0)
         return;
-    n = store_claim_unpublished(a->ctl, older_ms, max_id, 5000, &tmp);
+    n = store_claim_unpublished(a->ctl, older_ms, a->id_mark, 5000, &tmp);
+    a->id_mark = 0;
+    if (n == 5000) /* more may follow: the next slice starts above this one */
+        for (size_t i = 0; i < tmp.n_out; i++)
+            if (tmp.out[i].id > a->id_mark)
+                a->id_mark = tmp.out[i].id;
     if (n > 0) {
         size_t taken = outbox_enqueue(a->outbox, &tmp);
         if (taken)
@@ -360,10 +374,7 @@ static void periodic(struct app *a)
         a->t_stats = now;
     }
     if (now - a->t_resend >= a->cfg->outbox_resend_after_ms / 2) {
-        /* rows written before the previous tick are the only ones that can
-         * be old enough: bound the scan by the highest id seen then */
-        resend_unpublished(a, a->cfg->outbox_resend_after_ms, a->id_mark);
-        a->id_mark = a->max_out_id;
+        resend_unpublished(a, a->cfg->outbox_resend_after_ms);
         a->t_resend = now;
     }
     if (a->cfg->outbox_retention_s > 0 && now - a->t_prune >= 60000) {
@@ -497,10 +508,9 @@ static int start(struct app *a)
             refdata_kbli_version(a->refdata), refdata_kbli_count(a->refdata),
             refdata_region_version(a->refdata), refdata_region_count(a->refdata));
     /* Events a previous run committed but may not have published: the
-     * first claim now, the rest by the periodic re-send, whose bound starts
-     * above every row already there. */
-    a->max_out_id = a->id_mark = store_outbox_max_id(a->ctl);
-    resend_unpublished(a, 0, INT64_MAX);
+     * first claim now, the rest by the periodic re-send. */
+    a->id_mark = 0;
+    resend_unpublished(a, 0);
     return 0;
 fail:
     log_error("cannot start: %s", err);

@@ -69,6 +69,9 @@ static const struct key_def keys[] = {
     STR("pipeline", "handlers", handlers, "identity, region, kbli, activity, scale, risk",
         "the handler chain in order, after the JSON Schema check"),
     STR("pipeline", "plugin_dir", plugin_dir, "", "folder of external handlers (NAME.so)"),
+    INT("pipeline", "handler_retry_max", handler_retry_max, "20", 1, 1000000,
+        "a message a handler asks to retry this many times in a row becomes an INTERNAL_ERROR "
+        "dead letter"),
 };
 
 /* Sections passed through as key/value lists. */

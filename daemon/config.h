@@ -35,6 +35,7 @@ struct config {
     int outbox_resend_after_ms;
     int outbox_retention_s;
     int retry_backoff_max_ms;
+    int handler_retry_max;
     char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
     char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
 

@@ -60,7 +60,7 @@ struct metrics {
     int pg_up;
     long outbox_backlog; /* -1 unknown */
     size_t outbox_in_flight, outbox_waiting;
-    uint64_t delivered, failed;
+    uint64_t delivered, failed, undeliverable, rebuilds;
     char lag_topic[256];
     struct lag *lags;
     size_t n_lags;
@@ -228,6 +228,8 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
         m->outbox_waiting = outbox_waiting(ob);
         m->delivered = outbox_delivered(ob);
         m->failed = outbox_failed(ob);
+        m->undeliverable = outbox_undeliverable(ob);
+        m->rebuilds = outbox_rebuilds(ob);
     }
     free(m->lags);
     m->lags = lags;
@@ -333,6 +335,13 @@ static void render(struct metrics *m, struct buf *b)
     put_head(b, "ossd_events_failed_total", "counter",
              "deliveries that failed (the rows are sent again)");
     buf_printf(b, "ossd_events_failed_total %llu\n", (unsigned long long)m->failed);
+    put_head(b, "ossd_outbox_undeliverable_total", "counter",
+             "events refused for good (larger than the producer or broker accepts): kept "
+             "unpublished in the outbox with attempted_at 'infinity', not sent again");
+    buf_printf(b, "ossd_outbox_undeliverable_total %llu\n", (unsigned long long)m->undeliverable);
+    put_head(b, "ossd_producer_rebuilds_total", "counter",
+             "Kafka producers replaced after a fatal producer error");
+    buf_printf(b, "ossd_producer_rebuilds_total %llu\n", (unsigned long long)m->rebuilds);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -377,6 +386,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 }
 
+/* Idle clients must not starve a scrape: one polling thread serves many
+ * connections, a client silent for METRICS_IDLE_TIMEOUT_S is dropped, and
+ * the limit is well above what scrapers open (16 idle connections used to
+ * fill it for 10 s). */
+#define METRICS_MAX_CONNECTIONS 256
+#define METRICS_IDLE_TIMEOUT_S  3
+
 /* Splits "host:port", "[v6]:port", ":port" or "port" and binds a listening
  * TCP socket; a missing host is 127.0.0.1. Returns the fd, or -1 with err. */
 static int listen_on(const char *spec, char *err, size_t errlen)
@@ -411,7 +427,7 @@ static int listen_on(const char *spec, char *err, size_t errlen)
     }
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
         snprintf(err, errlen, "[ossd] metrics_listen %s: %s", spec, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -450,8 +466,9 @@ int metrics_new(const char *listen, struct metrics **out, char *err, size_t errl
     /* MHD takes the socket: MHD_stop_daemon closes it. */
     m->mhd =
         MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request,
-                         m, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+                         m, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)METRICS_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)METRICS_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!m->mhd) {
         snprintf(err, errlen, "[ossd] metrics_listen %s: the HTTP server did not start", listen);
         close(fd);

@@ -12,6 +12,7 @@
 #include "log.h"
 
 struct outbox {
+    const struct config *cfg; /* not owned: outlives the outbox */
     rd_kafka_t *rk;
     /* Messages waiting for room in the producer queue, oldest first. */
     struct outmsg *wait;
@@ -19,8 +20,16 @@ struct outbox {
     /* Acknowledged row ids not yet marked published. */
     int64_t *acked;
     size_t n_acked, cap_acked;
+    /* Rows the broker or the producer refuses for good (too large): parked
+     * in PostgreSQL by the main loop (store_park_outbox), not re-sent. */
+    int64_t *parked;
+    size_t n_parked, cap_parked;
     size_t in_flight;
-    uint64_t delivered, failed;
+    uint64_t produced, delivered, failed, undeliverable, rebuilds;
+    int64_t t_rebuild; /* last failed attempt to replace the producer */
+    /* Test only: OSSD_TEST_PRODUCER_FATAL_AFTER=N injects one fatal error
+     * (rd_kafka_test_fatal_error) once N events are produced. */
+    long long fatal_after;
     /* Rows this process has taken to send and not yet seen marked published
      * or failed: a re-send claim of one of them (its delivery is merely
      * slow, say a topic whose metadata has not come) is not sent twice. */
@@ -67,13 +76,30 @@ static void note_failure(struct outbox *ob, int64_t id, const char *topic, rd_ka
     ob->fail.since = mono_ms();
 }
 
+static void push_id(int64_t **v, size_t *n, size_t *cap, int64_t id)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        *v = xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[(*n)++] = id;
+}
+
 static void push_acked(struct outbox *ob, int64_t id)
 {
-    if (ob->n_acked == ob->cap_acked) {
-        ob->cap_acked = ob->cap_acked ? ob->cap_acked * 2 : 1024;
-        ob->acked = xrealloc(ob->acked, ob->cap_acked * sizeof(*ob->acked));
-    }
-    ob->acked[ob->n_acked++] = id;
+    push_id(&ob->acked, &ob->n_acked, &ob->cap_acked, id);
+}
+
+/* An event no broker attempt can deliver (larger than the producer or the
+ * topic accepts): it stays in the outbox, parked, logged once, counted. */
+static void park(struct outbox *ob, int64_t id, size_t len, const char *topic, const char *limit)
+{
+    ob->failed++;
+    ob->undeliverable++;
+    log_error("outbox row %lld (%zu bytes) is larger than %s accepts (%s); not published, "
+              "kept in PostgreSQL and not sent again (ossd_outbox_undeliverable_total)",
+              (long long)id, len, topic, limit);
+    push_id(&ob->parked, &ob->n_parked, &ob->cap_parked, id);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -84,13 +110,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
     ob->in_flight--;
     if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-        /* Permanent: re-sending cannot help. The row is dropped from the
-         * outbox; a dead letter stays recorded in dead_letters (ossctl dlq). */
-        ob->failed++;
-        log_error("outbox row %lld (%zu bytes) is larger than %s accepts; not published, "
-                  "kept in PostgreSQL",
-                  (long long)id, m->len, rd_kafka_topic_name(m->rkt));
-        push_acked(ob, id);
+        /* Permanent: re-sending cannot help. */
+        park(ob, id, m->len, rd_kafka_topic_name(m->rkt), "the broker's message size limit");
         return;
     }
     if (m->err) {
@@ -102,27 +123,83 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     push_acked(ob, id);
 }
 
-struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen)
+/* A new producer for ob. NULL with err. */
+static rd_kafka_t *new_producer(struct outbox *ob, char *err, size_t errlen)
 {
-    struct outbox *ob = xcalloc(1, sizeof(*ob));
-    rd_kafka_conf_t *conf = kafkaconf_new(cfg, "producer", err, errlen);
+    rd_kafka_conf_t *conf = kafkaconf_new(ob->cfg, "producer", err, errlen);
+    rd_kafka_t *rk;
     char errstr[512];
 
     if (!conf)
-        goto err;
+        return NULL;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, ob);
-    ob->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (!ob->rk) {
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk) {
         snprintf(err, errlen, "producer: %s", errstr);
         rd_kafka_conf_destroy(conf);
-        goto err;
+        return NULL;
     }
-    conf = NULL; /* owned by rk */
+    return rk; /* conf is owned by rk */
+}
+
+struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen)
+{
+    struct outbox *ob = xcalloc(1, sizeof(*ob));
+    const char *t = getenv("OSSD_TEST_PRODUCER_FATAL_AFTER");
+
+    ob->cfg = cfg;
+    ob->fatal_after = t && *t ? atoll(t) : -1;
+    ob->rk = new_producer(ob, err, errlen);
+    if (!ob->rk) {
+        free(ob);
+        return NULL;
+    }
     return ob;
-err:
-    free(ob);
-    return NULL;
+}
+
+/* After a fatal error (the idempotent producer gave up on its sequence
+ * numbers) the producer refuses everything: it is replaced by a new one.
+ * What it still held is purged: those rows are unpublished in PostgreSQL
+ * and the periodic re-send claims them again (their delivery reports take
+ * them off `mine`). Messages waiting for room stay and go to the new one. */
+static void rebuild(struct outbox *ob, rd_kafka_resp_err_t fe, const char *reason)
+{
+    char err[512];
+    int64_t deadline;
+    rd_kafka_t *rk;
+
+    if (ob->t_rebuild && mono_ms() - ob->t_rebuild < 1000)
+        return;
+    if (!ob->t_rebuild)
+        log_error("the Kafka producer failed for good (%s: %s): replacing it; the events it "
+                  "held are sent again",
+                  rd_kafka_err2name(fe), reason);
+    rk = new_producer(ob, err, sizeof(err));
+    if (!rk) {
+        if (!ob->t_rebuild)
+            log_error("cannot create a new Kafka producer, retrying every second: %s", err);
+        ob->t_rebuild = mono_ms();
+        return;
+    }
+    rd_kafka_purge(ob->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    deadline = mono_ms() + 5000;
+    while (ob->in_flight && mono_ms() < deadline)
+        rd_kafka_poll(ob->rk, 50);
+    if (ob->in_flight) {
+        /* Reports that never came: forget which rows are on their way, so
+         * the re-send may claim them (a duplicate at worst). */
+        log_warn("%zu delivery report(s) lost with the old producer", ob->in_flight);
+        idset_free(&ob->mine);
+        memset(&ob->mine, 0, sizeof(ob->mine));
+        ob->in_flight = 0;
+    }
+    rd_kafka_destroy(ob->rk);
+    ob->rk = rk;
+    ob->rebuilds++;
+    ob->t_rebuild = 0;
+    log_info("a new Kafka producer is in place (%llu replaced since start)",
+             (unsigned long long)ob->rebuilds);
 }
 
 static int produce_one(struct outbox *ob, struct outmsg *m)
@@ -145,17 +222,14 @@ static int produce_one(struct outbox *ob, struct outmsg *m)
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->id), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ob->in_flight++;
+        ob->produced++;
         return 0;
     }
     rd_kafka_headers_destroy(hdrs);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         return 1;
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-        log_error("outbox row %lld (%zu bytes) is larger than the producer accepts "
-                  "(message.max.bytes); not published, kept in PostgreSQL",
-                  (long long)m->id, m->value_len);
-        ob->failed++;
-        push_acked(ob, m->id);
+        park(ob, m->id, m->value_len, m->topic, "the producer's message.max.bytes");
         return 0;
     }
     /* Unknown topic and the like: leave the row for the re-send. */
@@ -201,12 +275,25 @@ size_t outbox_enqueue(struct outbox *ob, struct batch *b)
     }
     b->n_out = 0; /* ownership moved */
     send_waiting(ob);
+    if (ob->fatal_after >= 0 && ob->produced >= (uint64_t)ob->fatal_after && ob->in_flight) {
+        /* test only: with events just produced, so that some are lost with the producer */
+        ob->fatal_after = -1; /* once */
+        log_warn("test: injecting a fatal producer error (OSSD_TEST_PRODUCER_FATAL_AFTER)");
+        rd_kafka_test_fatal_error(ob->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                  "injected by OSSD_TEST_PRODUCER_FATAL_AFTER");
+    }
     return taken;
 }
 
 void outbox_poll(struct outbox *ob, int timeout_ms)
 {
+    char reason[512];
+    rd_kafka_resp_err_t fe;
+
     rd_kafka_poll(ob->rk, timeout_ms);
+    fe = rd_kafka_fatal_error(ob->rk, reason, sizeof(reason));
+    if (fe != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rebuild(ob, fe, reason);
     send_waiting(ob);
     if (ob->fail.since && mono_ms() - ob->fail.since >= FAIL_WINDOW_MS)
         fail_summary(ob);
@@ -245,6 +332,32 @@ void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n)
     free(ids);
 }
 
+size_t outbox_take_parked(struct outbox *ob, int64_t **ids)
+{
+    size_t n = ob->n_parked;
+    *ids = ob->parked;
+    ob->parked = NULL;
+    ob->n_parked = ob->cap_parked = 0;
+    return n;
+}
+
+void outbox_return_parked(struct outbox *ob, int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        push_id(&ob->parked, &ob->n_parked, &ob->cap_parked, ids[i]);
+    free(ids);
+}
+
+uint64_t outbox_undeliverable(const struct outbox *ob)
+{
+    return ob->undeliverable;
+}
+
+uint64_t outbox_rebuilds(const struct outbox *ob)
+{
+    return ob->rebuilds;
+}
+
 uint64_t outbox_delivered(const struct outbox *ob)
 {
     return ob->delivered;
@@ -272,6 +385,7 @@ void outbox_free(struct outbox *ob, int timeout_ms)
         outmsg_clear(&ob->wait[i]);
     free(ob->wait);
     free(ob->acked);
+    free(ob->parked);
     idset_free(&ob->mine);
     rd_kafka_destroy(ob->rk);
     free(ob);

@@ -11,7 +11,11 @@
 
 struct outbox;
 
-/* An idempotent producer configured from cfg. NULL with err. */
+/* An idempotent producer configured from cfg (not owned; it must outlive
+ * the outbox, which builds a new producer from it after a fatal error).
+ * NULL with err. Test only: the environment variable
+ * OSSD_TEST_PRODUCER_FATAL_AFTER=N injects one fatal producer error once
+ * N events are produced, with events in flight (tests/e2e/test_outbox_faults.py). */
 struct outbox *outbox_new(const struct config *cfg, char *err, size_t errlen) MUST_CHECK;
 /* Flushes (up to timeout_ms) and frees. */
 void outbox_free(struct outbox *ob, int timeout_ms);
@@ -36,7 +40,15 @@ size_t outbox_take_acked(struct outbox *ob, int64_t **ids);
 void outbox_marked(struct outbox *ob, int64_t *ids, size_t n);
 /* Puts ids back (marking them published failed; they are retried). */
 void outbox_return_acked(struct outbox *ob, int64_t *ids, size_t n);
+/* Moves the ids of rows refused for good (too large) into *ids (caller
+ * frees); returns count. The caller parks them (store_park_outbox), then
+ * calls outbox_marked, or outbox_return_parked when that failed. */
+size_t outbox_take_parked(struct outbox *ob, int64_t **ids);
+void outbox_return_parked(struct outbox *ob, int64_t *ids, size_t n);
 /* Figures since start. */
+uint64_t outbox_undeliverable(const struct outbox *ob);
+/* Producers replaced after a fatal error. */
+uint64_t outbox_rebuilds(const struct outbox *ob);
 uint64_t outbox_delivered(const struct outbox *ob);
 uint64_t outbox_failed(const struct outbox *ob);
 /* Waits until everything queued is delivered or failed, at most timeout_ms. */

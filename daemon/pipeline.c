@@ -23,10 +23,60 @@ struct stage {
     char *name;
 };
 
+/* The message handlers last asked to retry, and how many times in a row;
+ * and the last messages given up on, which stay given up on when the batch
+ * is decided again for another message's retry. */
+#define CONDEMNED_MAX 64
+struct retry_track {
+    int active;
+    int32_t partition;
+    int64_t offset;
+    int count;
+    struct {
+        int32_t partition;
+        int64_t offset;
+    } condemned[CONDEMNED_MAX];
+    size_t n_condemned, next_condemned;
+};
+
+static int condemned(const struct retry_track *t, const struct item *it)
+{
+    for (size_t i = 0; i < t->n_condemned; i++)
+        if (t->condemned[i].partition == it->partition && t->condemned[i].offset == it->offset)
+            return 1;
+    return 0;
+}
+
+/* Counts one more retry asked for it; 1 when it is one too many. */
+static int retry_exhausted(struct retry_track *t, const struct item *it, int max)
+{
+    if (condemned(t, it))
+        return 1;
+    if (!t->active) {
+        t->active = 1;
+        t->partition = it->partition;
+        t->offset = it->offset;
+        t->count = 0;
+    }
+    if (t->partition != it->partition || t->offset != it->offset)
+        return 0; /* another message is being counted */
+    if (++t->count <= max)
+        return 0;
+    t->active = 0;
+    t->condemned[t->next_condemned].partition = it->partition;
+    t->condemned[t->next_condemned].offset = it->offset;
+    t->next_condemned = (t->next_condemned + 1) % CONDEMNED_MAX;
+    if (t->n_condemned < CONDEMNED_MAX)
+        t->n_condemned++;
+    return 1;
+}
+
 struct pipeline {
     struct jsonschema *schema;
     struct stage *stages;
     size_t n_stages;
+    int retry_max;             /* [pipeline] handler_retry_max */
+    struct retry_track *retry; /* owned; mutable state of a const pipeline */
 };
 
 /* ---- handler config --------------------------------------------------- */
@@ -131,6 +181,9 @@ struct pipeline *pipeline_new(const struct config *cfg, char *err, size_t errlen
     char path[1024];
     char *list = xstrdup(cfg->handlers), *save = NULL;
 
+    p->retry_max = cfg->handler_retry_max > 0 ? cfg->handler_retry_max : 20;
+    p->retry = xcalloc(1, sizeof(*p->retry));
+
     snprintf(path, sizeof(path), "%s/submission.v1.json", cfg->datadir);
     p->schema = jsonschema_load_file(path, err, errlen);
     if (!p->schema)
@@ -179,6 +232,7 @@ void pipeline_free(struct pipeline *p)
         stage_destroy(&p->stages[i]);
     free(p->stages);
     jsonschema_free(p->schema);
+    free(p->retry);
     free(p);
 }
 
@@ -410,6 +464,15 @@ static void actor_of(struct item *it, const struct ossd_submission *s)
     }
 }
 
+/* 1 when both are one of the contract's values (a handler may set them). */
+static int permit_valid(const char *permit, const char *status)
+{
+    return permit && status &&
+           (strcmp(permit, "NIB") == 0 || strcmp(permit, "SS") == 0 ||
+            strcmp(permit, "IZIN") == 0) &&
+           (strcmp(status, "issued") == 0 || strcmp(status, "pending_verification") == 0);
+}
+
 /*
  * An issued decision is complete whatever the chain: the scale, and per
  * activity a risk level and its permit. A chain without the scale or risk
@@ -438,15 +501,77 @@ static void complete_decision(struct ossd_decision *d, const struct ossd_submiss
             memset(o, 0, sizeof(*o));
             snprintf(o->kbli, sizeof(o->kbli), "%s", kbli);
         }
-        if (!o->title)
-            o->title = rd->kbli_title(rd->ctx, kbli);
+        o->title = rd->kbli_title(rd->ctx, kbli); /* never a handler's pointer */
         if (!rules_risk_valid(o->risk)) {
             const char *risk = rd->kbli_risk(rd->ctx, kbli, d->scale);
             snprintf(o->risk, sizeof(o->risk), "%s", risk && rules_risk_valid(risk) ? risk : "T");
         }
-        if (!o->permit || !o->status)
+        if (!permit_valid(o->permit, o->status))
             rules_permit(o->risk, &o->permit, &o->status);
     }
+}
+
+static int terminated(const char *s, size_t size)
+{
+    return memchr(s, '\0', size) != NULL;
+}
+
+/* NULL when what a handler left in d is well formed, else what is wrong.
+ * A plugin is not trusted: counts within bounds, strings terminated, reason
+ * codes in the contract's form, scale and risk in their value sets. */
+static const char *decision_invalid(const struct ossd_decision *d)
+{
+    if (d->n_reasons > OSSD_MAX_REASONS)
+        return "a reason count out of bounds";
+    for (size_t i = 0; i < d->n_reasons; i++) {
+        const struct ossd_reason *r = &d->reasons[i];
+        if (!terminated(r->code, sizeof(r->code)) || !terminated(r->path, sizeof(r->path)) ||
+            !terminated(r->message, sizeof(r->message)))
+            return "an unterminated reason string";
+        if (!r->code[0] || r->code[0] < 'A' || r->code[0] > 'Z' ||
+            strspn(r->code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(r->code))
+            return "a malformed reason code";
+        if (r->path[0] && r->path[0] != '/')
+            return "a reason path that is not a JSON Pointer";
+    }
+    if (!terminated(d->scale, sizeof(d->scale)) || !terminated(d->authority, sizeof(d->authority)))
+        return "an unterminated scale or authority";
+    if (d->scale[0] &&
+        !(d->scale[0] == '0' && d->scale[1] >= '1' && d->scale[1] <= '4' && d->scale[2] == '\0'))
+        return "a scale outside 01..04";
+    if (d->n_activities > OSSD_MAX_ACTIVITIES)
+        return "an activity count out of bounds";
+    for (size_t i = 0; i < d->n_activities; i++) {
+        const struct ossd_activity_out *o = &d->activities[i];
+        if (!terminated(o->kbli, sizeof(o->kbli)) || !terminated(o->risk, sizeof(o->risk)))
+            return "an unterminated activity field";
+        if (o->risk[0] && !rules_risk_valid(o->risk))
+            return "a risk level outside R, MR, MT, T";
+    }
+    return NULL;
+}
+
+/* The message becomes an INTERNAL_ERROR dead letter: a handler failed on it. */
+static void handler_failed(struct item *it, const char *handler, const char *what)
+{
+    char f_sid[96], f_off[48], f_h[80];
+    snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", it->submission_id);
+    snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
+    snprintf(f_h, sizeof(f_h), "HANDLER=%s", handler);
+    const char *fields[] = {f_sid, f_off, f_h, "ERROR_CODE=INTERNAL_ERROR", NULL};
+    log_fields(LOG_LVL_ERROR, fields,
+               "handler %s %s for submission %s at partition %d offset %lld; it becomes a dead "
+               "letter",
+               handler, what, it->submission_id, it->partition, (long long)it->offset);
+    it->kind = ITEM_DEAD;
+    it->dead_code = "INTERNAL_ERROR";
+    snprintf(it->dead_message, sizeof(it->dead_message), "handler %.40s %.120s", handler, what);
+    it->retry = 0;
+    it->rejected = 0;
+    json_decref(it->reasons);
+    it->reasons = NULL;
+    json_decref(it->doc);
+    it->doc = NULL;
 }
 
 /* Keeps what the store and the events need; the document goes. */
@@ -485,9 +610,31 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         struct log_opaque lo = {st->name, it};
         struct ossd_ctx ctx = {rd, handler_log, &lo};
         enum ossd_result r = st->type->process(st->instance, &ctx, &s, d);
-        if (r == OSSD_RETRY)
+        const char *bad = decision_invalid(d);
+        if (!bad && r != OSSD_OK && r != OSSD_REJECT && r != OSSD_RETRY)
+            bad = "returned an unknown result code";
+        if (bad) {
+            char what[120];
+            snprintf(what, sizeof(what), "%s%s", strncmp(bad, "returned", 8) ? "left " : "", bad);
+            handler_failed(it, st->name, what);
+            free(d);
+            return;
+        }
+        if (r == OSSD_RETRY && !it->retry) {
+            if (retry_exhausted(p->retry, it, p->retry_max)) {
+                char what[120];
+                snprintf(what, sizeof(what), "asked to retry more than %d times in a row",
+                         p->retry_max);
+                handler_failed(it, st->name, what);
+                free(d);
+                return;
+            }
             it->retry = 1;
+        }
     }
+    if (!it->retry && p->retry->active && p->retry->partition == it->partition &&
+        p->retry->offset == it->offset)
+        p->retry->active = 0; /* decided at last */
     for (size_t i = 0; i < d->n_reasons; i++)
         add_reason(it, d->reasons[i].code, d->reasons[i].path, d->reasons[i].message);
     it->rejected = d->n_reasons > 0;

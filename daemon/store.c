@@ -448,7 +448,7 @@ static int is_event_headers(const json_t *h)
            strcmp(json_string_value(json_array_get(e, 1)), EVENT_CONTENT_TYPE) == 0;
 }
 
-int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, int limit,
+int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t after_id, int limit,
                             struct batch *b)
 {
     char age[32], lim[16], bound[32];
@@ -459,11 +459,12 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, 
         return -1;
     snprintf(age, sizeof(age), "%lld", (long long)older_ms);
     snprintf(lim, sizeof(lim), "%d", limit);
-    snprintf(bound, sizeof(bound), "%lld", (long long)max_id);
+    snprintf(bound, sizeof(bound), "%lld", (long long)after_id);
     const char *params[3] = {age, lim, bound};
     r = PQexecParams(st->conn,
                      "UPDATE outbox o SET attempted_at = now() FROM ("
-                     "  SELECT id FROM outbox WHERE id <= $3::bigint AND published_at IS NULL"
+                     "  SELECT id FROM outbox WHERE id > $3::bigint AND published_at IS NULL"
+                     "  AND created_at < now() - make_interval(secs => $1::bigint / 1000.0)"
                      "  AND (attempted_at IS NULL OR"
                      "       attempted_at < now() - make_interval(secs => $1::bigint / 1000.0))"
                      "  ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) c "
@@ -498,6 +499,30 @@ int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, 
     }
     PQclear(r);
     return n;
+}
+
+int store_park_outbox(struct store *st, const int64_t *ids, size_t n)
+{
+    struct buf arr = {0};
+    PGresult *r;
+    int rc;
+
+    if (!store_connected(st))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&arr, "%s%lld", i ? "," : "{", (long long)ids[i]);
+    buf_puts(&arr, n ? "}" : "{}");
+    const char *params[1] = {arr.data};
+    r = PQexecParams(st->conn,
+                     "UPDATE outbox SET attempted_at = 'infinity' "
+                     "WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
+                     1, NULL, params, NULL, NULL, 0);
+    rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        ctl_failed(st, r, "parking undeliverable outbox rows");
+    PQclear(r);
+    buf_free(&arr);
+    return rc;
 }
 
 long store_prune_outbox(struct store *st, int retention_s)

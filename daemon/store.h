@@ -73,12 +73,18 @@ const char *store_last_sqlstate(void);
  * published (and pruned later). Sorts ids. 0 or -1 (the caller keeps the
  * ids and retries). */
 int store_mark_published(struct store *st, int64_t *ids, size_t n, int retention_s) MUST_CHECK;
-/* Claims up to limit rows unpublished, not attempted for older_ms, with an
- * id up to max_id (outbox ids grow with time: the bound keeps the scan to
- * the rows old enough), and appends them to b->out. Returns the number
- * claimed or -1. */
-int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t max_id, int limit,
+/* Claims up to limit rows unpublished, written and not attempted for
+ * older_ms (whichever instance wrote them), with an id above after_id, in
+ * id order (a primary-key scan; the caller walks the table in slices by
+ * passing the highest id of the previous claim), and appends them to
+ * b->out. A claimed row's attempted_at is now: no other instance claims it
+ * for older_ms (rows being claimed are skipped, not waited for). Returns
+ * the number claimed or -1. */
+int store_claim_unpublished(struct store *st, int64_t older_ms, int64_t after_id, int limit,
                             struct batch *b);
+/* Rows no broker accepts (too large): kept, unpublished, with attempted_at
+ * 'infinity' so that no claim takes them again. 0 or -1 (keep the ids). */
+int store_park_outbox(struct store *st, const int64_t *ids, size_t n) MUST_CHECK;
 /* Deletes rows published more than retention_s ago; returns rows or -1. */
 long store_prune_outbox(struct store *st, int retention_s);
 /* The highest outbox id (0 when empty; INT64_MAX when unknown). */

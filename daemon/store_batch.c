@@ -290,6 +290,19 @@ static void add_reason(struct item *it, const char *code, const char *path, cons
     it->out_rejected = 1;
 }
 
+/* 1 when it already carries a reason with this code at this path. */
+static int has_reason(const struct item *it, const char *code, const char *path)
+{
+    for (size_t i = 0; i < json_array_size(it->out_reasons); i++) {
+        const json_t *r = json_array_get(it->out_reasons, i);
+        const char *c = json_string_value(json_object_get(r, "code"));
+        const char *p = json_string_value(json_object_get(r, "path"));
+        if (c && p && strcmp(c, code) == 0 && strcmp(p, path) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Step 5, in offset order: ACTIVITY_DUPLICATE against what the actor already
  * holds (and what earlier submissions of this batch registered), NIB and
  * nib_new for the issued. */
@@ -299,6 +312,25 @@ static void decide_in_order(struct attempt *a, struct item *it, const char *topi
     char key[64], path[64], msg[160];
     int dup = 0;
 
+    /* The same KBLI twice in one submission (the activity handler's rule,
+     * enforced here too: a chain without that handler would otherwise make
+     * COPY activities hit its primary key on every attempt). One reason per
+     * later occurrence, unless a handler already gave it. */
+    for (size_t j = 1; j < it->n_act; j++) {
+        for (size_t i = 0; i < j; i++) {
+            if (strcmp(it->act[j].kbli, it->act[i].kbli) != 0)
+                continue;
+            snprintf(path, sizeof(path), "/business/activities/%zu/kbli", j);
+            if (!has_reason(it, "ACTIVITY_DUPLICATE", path)) {
+                snprintf(msg, sizeof(msg),
+                         "KBLI %.10s is already requested at /business/activities/%zu",
+                         it->act[j].kbli, i);
+                add_reason(it, "ACTIVITY_DUPLICATE", path, msg);
+                dup = 1;
+            }
+            break;
+        }
+    }
     if (ac) {
         for (size_t i = 0; i < it->n_act; i++) {
             snprintf(key, sizeof(key), "%lld|%s|%s", (long long)ac->id, it->district,
