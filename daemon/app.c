@@ -1,4 +1,50 @@
 /* app: the running daemon: start-up, the main loop, reload and a clean drain. */
+
+/*
+ * The batch state machine (what a model of it must mirror).
+ *
+ * A consumed message is in exactly one place: app.cur (being filled and
+ * decided on the main thread), writer.next (decided, submitted, not started),
+ * writer.cur (in the writer's transaction, retried until it commits), the
+ * writer's done list (committed, or given up), or nowhere (committed and
+ * finished, or given up). Batches move cur -> next -> writer.cur -> done in
+ * that order and are committed in that order, so per partition the offsets
+ * of a later place are higher than those of an earlier one.
+ *
+ * Transitions: fill (poll into cur), decide (gate and chain over cur; a
+ * handler RETRY resets cur's decisions), submit (cur -> next, only when next
+ * is empty and no reload waits), start (next -> writer.cur), commit (success
+ * -> done; failure -> retry with backoff, forever: an outage never gives a
+ * batch up; a data error 3 times, a repeated unique violation included ->
+ * one message at a time, a message failing alone 3 times becomes an
+ * INTERNAL_ERROR dead letter), finish (done -> events, Kafka commit).
+ *
+ * Revoke (eager: every partition; cooperative: the revoked ones; lost: as
+ * revoked): the items of those partitions are removed from cur and next, the
+ * rest are kept with their order; writer.cur is left to commit. Nothing
+ * waits in the rebalance callback. The stored offsets in PostgreSQL only
+ * move forward (GREATEST), and a submission is decided at most once (its
+ * key), so a late commit of a revoked partition by its former owner only
+ * makes the new owner's copy a duplicate, which it skips.
+ * Assign: a partition starts at the offset stored in PostgreSQL.
+ *
+ * Rewind invariant: a batch is given up uncommitted only at shutdown (the
+ * writer abandons its batch when the drain times out). Whenever one is, the
+ * same partitions' items are removed from every later place (next, cur) and
+ * every partition it covered that is still assigned is sought back to the
+ * lowest offset given up in it: no later commit can store an offset past a
+ * message that was not decided.
+ *
+ * Reload: the new chain is loaded and waits (PAUSE_RELOAD) until the writer
+ * is empty; then cur is decided again with it. Nothing is given up.
+ *
+ * Waits: the main thread never blocks for longer than one short poll, one
+ * PostgreSQL statement (statement_timeout) or one connect (connect_timeout):
+ * while the writer is busy for more than STUCK_MS, while PostgreSQL is down,
+ * while a reload waits and while draining, consumption is paused and the
+ * main thread keeps calling consumer_poll (the group, rebalances) and
+ * pinging the watchdog.
+ */
 #include "app.h"
 
 #include <stdint.h>
@@ -23,8 +69,13 @@
 volatile sig_atomic_t app_stop_requested;
 volatile sig_atomic_t app_reload_requested;
 
-#define PAUSE_PG     1 /* PostgreSQL unavailable */
-#define PAUSE_OUTBOX 2 /* the producer queue is full */
+#define PAUSE_PG     1  /* PostgreSQL unavailable */
+#define PAUSE_OUTBOX 2  /* the producer queue is full */
+#define PAUSE_WRITER 4  /* the writer has not taken a decided batch for STUCK_MS */
+#define PAUSE_RELOAD 8  /* a reloaded chain waits for the writer to be empty */
+#define PAUSE_STOP   16 /* draining before exit */
+
+#define STUCK_MS 1000 /* backpressure longer than this: pause and keep polling */
 
 struct counters {
     uint64_t issued, rejected, dead, skipped, batches, retries;
@@ -53,6 +104,12 @@ struct app {
     struct batch *cur; /* being filled and decided; owned */
     size_t cur_gated;  /* items of cur through gate and pipeline */
     struct batch *spare;
+    int64_t t_blocked; /* cur decided and the writer full since (0: not) */
+
+    /* A reload loaded and waiting to be swapped in (all NULL: none); owned. */
+    struct config *new_cfg;
+    struct pipeline *new_pipeline;
+    struct refdata *new_refdata;
 
     int paused; /* PAUSE_* reasons */
     int pg_down;
@@ -78,7 +135,8 @@ static void set_pause(struct app *a, int reason, int on)
         consumer_pause(a->consumer, a->paused != 0);
 }
 
-/* The main thread's connection, reconnected at most once a second. */
+/* The main thread's connection, reconnected at most once a second (counted
+ * from the end of the last attempt, which can take connect_timeout). */
 static int ctl_ok(struct app *a)
 {
     char err[512];
@@ -87,12 +145,21 @@ static int ctl_ok(struct app *a)
         return 1;
     if (mono_ms() - a->t_ctl < 1000)
         return 0;
-    a->t_ctl = mono_ms();
     if (store_connect(a->ctl, err, sizeof(err)) != 0) {
+        a->t_ctl = mono_ms();
         log_debug("control connection to PostgreSQL: %s", err);
         return 0;
     }
+    a->t_ctl = mono_ms();
     return 1;
+}
+
+static void ping_watchdog(struct app *a)
+{
+    if (a->wd_interval && mono_ms() - a->t_watchdog >= a->wd_interval) {
+        notify_watchdog();
+        a->t_watchdog = mono_ms();
+    }
 }
 
 static struct batch *new_batch(struct app *a)
@@ -186,14 +253,56 @@ static int decide_cur(struct app *a)
     return -1;
 }
 
+/*
+ * b is given up uncommitted: the items of its partitions are removed from
+ * every later batch (the writer's next, cur) and each of its partitions
+ * still assigned is sought back to the lowest offset of b in it, so that no
+ * later commit stores an offset past a message that was not decided.
+ */
+static void give_up(struct app *a, struct batch *b)
+{
+    rd_kafka_topic_partition_list_t *offs;
+    size_t later = 0, in_cur;
+    int rewound;
+
+    if (b->n == 0) {
+        recycle(a, b);
+        return;
+    }
+    offs = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct item *it = &b->items[i];
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(offs, a->boot->topic_submissions, it->partition);
+        if (!p) {
+            p = rd_kafka_topic_partition_list_add(offs, a->boot->topic_submissions, it->partition);
+            p->offset = it->offset;
+        } else if (it->offset < p->offset)
+            p->offset = it->offset;
+    }
+    later = writer_drop_next(a->writer, offs);
+    in_cur = batch_drop_partitions(a->cur, offs);
+    if (in_cur) {
+        batch_reset_items(a->cur);
+        a->cur_gated = 0;
+    }
+    rewound = a->consumer ? consumer_rewind(a->consumer, offs) : 0;
+    log_warn("%zu uncommitted message(s) given up (and %zu after them); %d partition(s) rewound, "
+             "the others are consumed again from the stored offsets by their owner",
+             b->n, later + in_cur, rewound);
+    rd_kafka_topic_partition_list_destroy(offs);
+    recycle(a, b);
+}
+
 /* A batch came back from the writer: publish its events, commit its offsets
- * to Kafka (for lag tools), count it; or drop it when it was abandoned. */
+ * to Kafka (for lag tools), count it; or give it up when it was abandoned. */
 static void finish(struct app *a, struct batch *b, int committed, double commit_s)
 {
     if (!committed) {
-        log_warn("%zu uncommitted message(s) dropped; they are consumed again from the stored "
-                 "offsets",
-                 b->n);
+        give_up(a, b);
+        return;
+    }
+    if (b->n == 0) { /* every message was revoked before it started */
         recycle(a, b);
         return;
     }
@@ -235,28 +344,67 @@ static int submit_cur(struct app *a)
     return 1;
 }
 
-/* Commits everything in hand, or gives it up after timeout_ms (partitions
- * are being revoked, or ossd stops). Nothing uncommitted is published. */
+/* Consumption is paused: serves the group (rebalances) and the watchdog.
+ * A message fetched before the pause is given up: it comes after everything
+ * in hand, and ossd is leaving the group. */
+static void serve_while_stopping(struct app *a)
+{
+    rd_kafka_message_t *m;
+
+    ping_watchdog(a);
+    while ((m = consumer_poll(a->consumer, 0)))
+        rd_kafka_message_destroy(m);
+    outbox_poll(a->outbox, 0);
+}
+
+/* Shutdown: commits everything in hand within timeout_ms, serving the group
+ * and the watchdog meanwhile; what is left is given up (uncommitted, so not
+ * published; the next owner consumes it from the stored offsets). */
 static void settle(struct app *a, int timeout_ms)
 {
-    writer_drain(a->writer, timeout_ms);
-    collect(a);
-    if (a->cur->n && !a->pg_down && decide_cur(a) == 0 && submit_cur(a)) {
-        writer_drain(a->writer, timeout_ms);
+    int64_t deadline = mono_ms() + timeout_ms;
+
+    set_pause(a, PAUSE_STOP, 1);
+    for (;;) {
         collect(a);
+        if (a->cur->n > a->cur_gated && !a->pg_down && mono_ms() >= a->retry_at)
+            decide_cur(a);
+        submit_cur(a);
+        if (a->cur->n == 0 && writer_idle(a->writer))
+            break;
+        if (mono_ms() >= deadline)
+            break;
+        writer_wait(a->writer, 50);
+        serve_while_stopping(a);
     }
+    writer_drain(a->writer, 0);
+    collect(a);
     if (a->cur->n) {
-        log_warn("%zu uncommitted message(s) dropped; they are consumed again from the stored "
-                 "offsets",
+        log_warn("%zu undecided or uncommitted message(s) given up; they are consumed again from "
+                 "the stored offsets",
                  a->cur->n);
         batch_clear(a->cur);
         a->cur_gated = 0;
     }
 }
 
-static void on_revoke(void *arg)
+/* In the rebalance callback: gives up the revoked partitions' messages that
+ * are not in a transaction yet, keeps the rest; never waits (see the note at
+ * the top). */
+static void on_revoke(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
-    settle(arg, 10000);
+    struct app *a = arg;
+    size_t in_cur = batch_drop_partitions(a->cur, parts);
+    size_t in_next = writer_drop_next(a->writer, parts);
+
+    if (in_cur) {
+        batch_reset_items(a->cur);
+        a->cur_gated = 0;
+    }
+    if (in_cur + in_next)
+        log_info("%zu message(s) of the revoked partition(s) given up before their transaction; "
+                 "their next owner consumes them from the stored offsets",
+                 in_cur + in_next);
 }
 
 /* Fills cur: waits up to wait_ms for a first message, then batch_ms for
@@ -337,10 +485,7 @@ static void periodic(struct app *a)
     int64_t now = mono_ms();
 
     metrics_sample(a->metrics, a->consumer, a->outbox, a->ctl, !a->pg_down);
-    if (a->wd_interval && now - a->t_watchdog >= a->wd_interval) {
-        notify_watchdog();
-        a->t_watchdog = now;
-    }
+    ping_watchdog(a);
     if (now - a->t_status >= 2000) {
         uint64_t decided = a->n.issued + a->n.rejected;
         double secs = a->t_status ? (double)(now - a->t_status) / 1000.0 : 1.0;
@@ -356,7 +501,10 @@ static void periodic(struct app *a)
     }
     if (a->cfg->stats_interval_s && now - a->t_stats >= a->cfg->stats_interval_s * 1000LL) {
         char f[8][64];
-        long backlog = ctl_ok(a) ? store_outbox_backlog(a->ctl) : -1;
+        /* events on their way out of this instance: a count(*) of the
+         * outbox would block the main thread (seconds after a long broker
+         * outage); /metrics has the table's figure */
+        long backlog = (long)(outbox_in_flight(a->outbox) + outbox_waiting(a->outbox));
         snprintf(f[0], 64, "STATS_ISSUED=%llu", (unsigned long long)a->n.issued);
         snprintf(f[1], 64, "STATS_REJECTED=%llu", (unsigned long long)a->n.rejected);
         snprintf(f[2], 64, "STATS_DEAD_LETTERS=%llu", (unsigned long long)a->n.dead);
@@ -386,6 +534,45 @@ static void periodic(struct app *a)
 
 /* ---- reload ---------------------------------------------------------------- */
 
+static void free_new_chain(struct app *a)
+{
+    pipeline_free(a->new_pipeline);
+    refdata_free(a->new_refdata);
+    config_free(a->new_cfg);
+    a->new_pipeline = NULL;
+    a->new_refdata = NULL;
+    a->new_cfg = NULL;
+}
+
+/* Swaps a reloaded chain in between two batches: the batches in the writer
+ * still point into the old reference data, so they are committed first
+ * (cur is not submitted meanwhile, and the main loop goes on polling);
+ * cur is then decided again with the new chain. */
+static void swap_chain(struct app *a)
+{
+    if (!a->new_cfg || !writer_idle(a->writer))
+        return;
+    batch_reset_items(a->cur);
+    a->cur_gated = 0;
+    a->retry_at = 0;
+    pipeline_free(a->pipeline);
+    refdata_free(a->refdata);
+    if (a->cfg != a->boot)
+        config_free(a->cfg);
+    a->cfg = a->new_cfg;
+    a->pipeline = a->new_pipeline;
+    a->refdata = a->new_refdata;
+    a->new_cfg = NULL;
+    a->new_pipeline = NULL;
+    a->new_refdata = NULL;
+    writer_set_backoff_max(a->writer, a->cfg->retry_backoff_max_ms);
+    log_info("reloaded: %zu handler(s), KBLI %s (%zu codes), regions %s (%zu codes)",
+             pipeline_size(a->pipeline), refdata_kbli_version(a->refdata),
+             refdata_kbli_count(a->refdata), refdata_region_version(a->refdata),
+             refdata_region_count(a->refdata));
+    notify_ready();
+}
+
 static void reload(struct app *a)
 {
     char err[1024];
@@ -414,27 +601,21 @@ static void reload(struct app *a)
     rd = refdata_load_pg(store_conn(a->ctl), err, sizeof(err));
     if (!rd)
         goto fail;
+    /* log.c's level and target are atomics: safe while other threads log */
     if (log_setup(a->log_target ? a->log_target : cfg->log_target,
                   a->log_level ? a->log_level : cfg->log_level, err, sizeof(err)) != 0)
         goto fail;
-    /* Swap between two batches: the one in the writer still points into the
-     * old reference data, so it is committed first; the one being decided is
-     * decided again with the new chain. */
-    writer_drain(a->writer, 30000);
-    collect(a);
-    batch_reset_items(a->cur);
-    a->cur_gated = 0;
-    pipeline_free(a->pipeline);
-    refdata_free(a->refdata);
-    if (a->cfg != a->boot)
-        config_free(a->cfg);
-    a->cfg = cfg;
-    a->pipeline = p;
-    a->refdata = rd;
-    log_info("reloaded: %zu handler(s), KBLI %s (%zu codes), regions %s (%zu codes)",
-             pipeline_size(p), refdata_kbli_version(rd), refdata_kbli_count(rd),
-             refdata_region_version(rd), refdata_region_count(rd));
-    notify_ready();
+    /* A reload not swapped in yet is replaced by this one. */
+    free_new_chain(a);
+    a->new_cfg = cfg;
+    a->new_pipeline = p;
+    a->new_refdata = rd;
+    /* a number only: the writer takes it now, even while the swap waits */
+    writer_set_backoff_max(a->writer, cfg->retry_backoff_max_ms);
+    if (!writer_idle(a->writer))
+        log_info("reload: the new chain takes over once the writer has committed the batches it "
+                 "holds");
+    swap_chain(a);
     return;
 fail:
     snprintf(a->last_error, sizeof(a->last_error), "reload failed: %.200s", err);
@@ -452,10 +633,7 @@ static void wait_a_little(struct app *a, int64_t until)
 {
     while (!app_stop_requested && mono_ms() < until) {
         usleep(50000);
-        if (a->wd_interval && mono_ms() - a->t_watchdog >= a->wd_interval) {
-            notify_watchdog();
-            a->t_watchdog = mono_ms();
-        }
+        ping_watchdog(a);
     }
 }
 
@@ -522,7 +700,11 @@ static void drain_and_stop(struct app *a)
     notify_stopping();
     log_info("stopping: finishing the batches in hand and flushing events");
     settle(a, 10000);
-    outbox_flush(a->outbox, 10000);
+    for (int64_t until = mono_ms() + 10000;
+         mono_ms() < until && outbox_in_flight(a->outbox) + outbox_waiting(a->outbox) > 0;) {
+        outbox_flush(a->outbox, 500);
+        ping_watchdog(a);
+    }
     mark_published(a, 1);
     consumer_close(a->consumer);
     a->consumer = NULL;
@@ -550,6 +732,7 @@ static void cleanup(struct app *a)
     }
     pipeline_free(a->pipeline);
     refdata_free(a->refdata);
+    free_new_chain(a);
     store_free(a->ctl);
     metrics_free(a->metrics);
     if (a->cfg != a->boot)
@@ -566,6 +749,7 @@ static void turn(struct app *a)
     outbox_poll(a->outbox, 0);
     mark_published(a, 0);
     collect(a);
+    swap_chain(a);
 
     down = writer_pg_down(a->writer, err, sizeof(err));
     if (down != a->pg_down) {
@@ -575,18 +759,30 @@ static void turn(struct app *a)
     }
     set_pause(a, PAUSE_PG, down);
     set_pause(a, PAUSE_OUTBOX, outbox_waiting(a->outbox) > 0);
+    set_pause(a, PAUSE_RELOAD, a->new_cfg != NULL);
     if (ctl_ok(a))
         consumer_service(a->consumer);
 
-    if (submit_cur(a))
+    if (!a->new_cfg && submit_cur(a)) {
+        a->t_blocked = 0;
+        set_pause(a, PAUSE_WRITER, 0);
         return;
+    }
     if (a->cur->n && a->cur_gated == a->cur->n) {
-        /* decided, the writer is busy: wait for it (backpressure) */
+        /* decided, the writer is busy: wait for it (backpressure); when it
+         * lasts, pause consumption and keep serving the group */
+        int64_t now = mono_ms();
+        if (!a->t_blocked)
+            a->t_blocked = now;
+        if (now - a->t_blocked >= STUCK_MS)
+            set_pause(a, PAUSE_WRITER, 1);
         if (a->paused)
             goto keepalive;
         writer_wait(a->writer, 5);
         return;
     }
+    a->t_blocked = 0;
+    set_pause(a, PAUSE_WRITER, 0);
     if (a->cur->n && mono_ms() < a->retry_at) {
         usleep(10000);
         goto keepalive;

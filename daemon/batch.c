@@ -77,6 +77,36 @@ void batch_free(struct batch *b)
     memset(b, 0, sizeof(*b));
 }
 
+static int in_parts(const rd_kafka_topic_partition_list_t *parts, int32_t partition)
+{
+    if (!parts)
+        return 1;
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].partition == partition)
+            return 1;
+    return 0;
+}
+
+size_t batch_drop_partitions(struct batch *b, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t kept = 0, n = b->n;
+
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = &b->items[i];
+        if (!in_parts(parts, it->partition)) {
+            if (kept != i)
+                b->items[kept] = *it;
+            kept++;
+            continue;
+        }
+        if (it->msg)
+            rd_kafka_message_destroy(it->msg);
+        item_clear(it);
+    }
+    b->n = kept;
+    return n - kept;
+}
+
 void batch_reset_items(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {

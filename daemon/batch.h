@@ -36,6 +36,10 @@ struct item *batch_add(struct batch *b, rd_kafka_message_t *msg);
  * may be NULL for a decision event). */
 struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key, size_t key_len,
                              const void *value, size_t value_len, json_t *headers);
+/* Removes (and frees) the items of the partitions in parts, NULL: all;
+ * the others keep their order and their decisions. Topics are not compared:
+ * a batch holds one topic. Returns how many were removed. */
+size_t batch_drop_partitions(struct batch *b, const rd_kafka_topic_partition_list_t *parts);
 /* Forgets every decision (gate, pipeline, store) but keeps the messages. */
 void batch_reset_items(struct batch *b);
 /* Moves every outbox message of src to the end of dst. */

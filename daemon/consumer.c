@@ -63,8 +63,12 @@ static int assign_stored(struct consumer *c, rd_kafka_topic_partition_list_t *pa
             rd_kafka_topic_partition_list_destroy(now);
         }
     }
+    /* librdkafka keeps a partition's pause flag across unassign and assign:
+     * one paused, revoked and assigned back must not stay paused forever */
     if (c->paused)
         rd_kafka_pause_partitions(c->rk, parts);
+    else
+        rd_kafka_resume_partitions(c->rk, parts);
     return 0;
 }
 
@@ -76,6 +80,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* known for sure only once the group is joined */
     c->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (parts->cnt == 0 && c->cooperative) {
+            /* an incremental round that brings nothing: it completes the
+             * protocol without PostgreSQL (the next round waits for it) */
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+            return;
+        }
         log_info("assigned %d partition(s) of %s", parts->cnt,
                  parts->cnt ? parts->elems[0].topic : "-");
         if (assign_stored(c, parts) != 0) {
@@ -94,7 +106,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     log_info("revoking %d partition(s)%s", parts->cnt,
              rd_kafka_assignment_lost(rk) ? " (assignment lost)" : "");
     if (c->on_revoke)
-        c->on_revoke(c->arg);
+        c->on_revoke(c->arg, parts);
     if (c->pending && c->cooperative) {
         /* an incremental revoke names only the partitions taken away: the
          * others still wait for their stored offsets */
@@ -222,12 +234,24 @@ void consumer_pause(struct consumer *c, int pause)
         rd_kafka_resume_partitions(c->rk, c->assigned);
 }
 
+static int is_assigned(const struct consumer *c, int32_t partition)
+{
+    if (!c->assigned ||
+        !rd_kafka_topic_partition_list_find(c->assigned, c->cfg->topic_submissions, partition))
+        return 0;
+    return !c->pending ||
+           !rd_kafka_topic_partition_list_find(c->pending, c->cfg->topic_submissions, partition);
+}
+
 void consumer_commit(struct consumer *c, const struct batch *b)
 {
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(16);
 
     for (size_t i = 0; i < b->n; i++) {
         const struct item *it = &b->items[i];
+        /* another member owns it now: its commits are not ours to move */
+        if (!is_assigned(c, it->partition))
+            continue;
         rd_kafka_topic_partition_t *p =
             rd_kafka_topic_partition_list_find(offs, c->cfg->topic_submissions, it->partition);
         if (!p)
@@ -238,6 +262,34 @@ void consumer_commit(struct consumer *c, const struct batch *b)
     if (offs->cnt > 0)
         rd_kafka_commit(c->rk, offs, 1);
     rd_kafka_topic_partition_list_destroy(offs);
+}
+
+int consumer_rewind(struct consumer *c, const rd_kafka_topic_partition_list_t *offs)
+{
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(offs->cnt);
+    rd_kafka_error_t *e;
+    int n;
+
+    for (int i = 0; i < offs->cnt; i++)
+        if (is_assigned(c, offs->elems[i].partition))
+            rd_kafka_topic_partition_list_add(seek, c->cfg->topic_submissions,
+                                              offs->elems[i].partition)
+                ->offset = offs->elems[i].offset;
+    n = seek->cnt;
+    if (n > 0 && (e = rd_kafka_seek_partitions(c->rk, seek, 5000))) {
+        log_error("cannot rewind %d partition(s): %s", n, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    for (int i = 0; i < seek->cnt; i++) {
+        if (seek->elems[i].err)
+            log_error("cannot rewind partition %d to offset %lld: %s", seek->elems[i].partition,
+                      (long long)seek->elems[i].offset, rd_kafka_err2str(seek->elems[i].err));
+        else
+            log_info("partition %d rewound to offset %lld", seek->elems[i].partition,
+                     (long long)seek->elems[i].offset);
+    }
+    rd_kafka_topic_partition_list_destroy(seek);
+    return n;
 }
 
 int consumer_assigned(const struct consumer *c)

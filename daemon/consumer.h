@@ -12,9 +12,12 @@
 
 struct consumer;
 
-/* Called when partitions are about to be taken away: the owner commits (or
- * drops) the batch in hand before the consumer lets them go. */
-typedef void (*consumer_revoke_fn)(void *arg);
+/* Called (from consumer_poll, in the rebalance callback) when the partitions
+ * in parts are about to be taken away (an eager revoke names every assigned
+ * one): the owner gives up the messages of those partitions that it has not
+ * handed to the writer's transaction yet; it must not wait there. Their
+ * next owner consumes them from the offsets stored in PostgreSQL. */
+typedef void (*consumer_revoke_fn)(void *arg, const rd_kafka_topic_partition_list_t *parts);
 
 /* A consumer subscribed to [topics] submissions in group cfg->group_id.
  * The store is borrowed (offsets are read from it on assignment). */
@@ -32,8 +35,14 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
 int consumer_service(struct consumer *c);
 /* Pauses or resumes fetching on every assigned partition. */
 void consumer_pause(struct consumer *c, int pause);
-/* Commits the next offsets of a committed batch to Kafka (async, for lag tools). */
+/* Commits the next offsets of a committed batch to Kafka (async, for lag
+ * tools), for the partitions still assigned. */
 void consumer_commit(struct consumer *c, const struct batch *b);
+/* Seeks every partition of offs that is still assigned (and not waiting for
+ * its stored offset) back to the offset given for it: messages given up
+ * uncommitted are consumed again. Messages fetched beyond it are discarded
+ * by librdkafka. Returns how many partitions were rewound. */
+int consumer_rewind(struct consumer *c, const rd_kafka_topic_partition_list_t *offs);
 /* Number of assigned partitions, and the lag summed over them (-1 unknown). */
 int consumer_assigned(const struct consumer *c);
 long long consumer_lag(struct consumer *c);

@@ -11,8 +11,9 @@
 
 #include "util.h"
 
-static int log_level = LOG_LVL_INFO;
-static int log_journal; /* set once at start-up, before any thread runs */
+/* atomics: a reload sets them while other threads log */
+static _Atomic int log_level = LOG_LVL_INFO;
+static _Atomic int log_journal;
 
 int log_setup(const char *target, const char *level, char *err, size_t errlen)
 {

@@ -1,7 +1,6 @@
 /* pipeline: the JSON Schema check and the handler chain, run over each item of a batch. */
 #include "pipeline.h"
 
-#include <ctype.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -10,10 +9,12 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "decide.h"
 #include "event.h"
 #include "jsonschema.h"
-#include "rules.h"
 #include "log.h"
+#include "reasons.h"
+#include "rules.h"
 
 struct stage {
     const struct ossd_handler_type *type;
@@ -321,93 +322,10 @@ void submission_from_json(const json_t *doc, struct ossd_submission *s)
     }
 }
 
-/* ---- reasons ---------------------------------------------------------- */
-
-static int code_rank(const char *code)
-{
-    static const char *const order[] = {
-        "SCHEMA_INVALID", "NIK_INVALID",    "NIK_MISMATCH", "APPLICANT_UNDERAGE", "NPWP_REQUIRED",
-        "NPWP_INVALID",   "REGION_UNKNOWN", "KBLI_UNKNOWN", "ACTIVITY_DUPLICATE",
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-        if (strcmp(code, order[i]) == 0)
-            return (int)i;
-    return (int)ARRAY_SIZE(order);
-}
-
-/* strcmp, but runs of digits compare by value ("/2/" < "/10/"). */
-static int natural_cmp(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            char *ea, *eb;
-            unsigned long long x = strtoull(a, &ea, 10), y = strtoull(b, &eb, 10);
-            if (x != y)
-                return x < y ? -1 : 1;
-            a = ea;
-            b = eb;
-            continue;
-        }
-        if (*a != *b)
-            return (unsigned char)*a - (unsigned char)*b;
-        a++;
-        b++;
-    }
-    return (unsigned char)*a - (unsigned char)*b;
-}
-
-static int reason_cmp(const void *pa, const void *pb)
-{
-    const json_t *a = *(const json_t *const *)pa, *b = *(const json_t *const *)pb;
-    const char *ca = str_at(a, "code"), *cb = str_at(b, "code");
-    int ra = code_rank(ca), rb = code_rank(cb);
-    if (ra != rb)
-        return ra - rb;
-    int c = strcmp(ca, cb);
-    if (c)
-        return c;
-    c = natural_cmp(str_at(a, "path"), str_at(b, "path"));
-    if (c)
-        return c;
-    return strcmp(str_at(a, "message"), str_at(b, "message"));
-}
-
-void reasons_sort(json_t *reasons)
-{
-    size_t n = json_array_size(reasons);
-    json_t **v;
-
-    if (n < 2)
-        return;
-    v = xmalloc(n * sizeof(*v));
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(reasons, i));
-    qsort(v, n, sizeof(*v), reason_cmp);
-    json_array_clear(reasons);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *prev =
-            json_array_size(reasons) ? json_array_get(reasons, json_array_size(reasons) - 1) : NULL;
-        /* One SCHEMA_INVALID reason per violation, even two at one pointer
-         * (a birth_date can break its pattern and its format): only an exact
-         * repeat goes. A rule's code at one path counts once. */
-        if (prev && strcmp(str_at(prev, "code"), str_at(v[i], "code")) == 0 &&
-            strcmp(str_at(prev, "path"), str_at(v[i], "path")) == 0 &&
-            (strcmp(str_at(v[i], "code"), "SCHEMA_INVALID") != 0 ||
-             strcmp(str_at(prev, "message"), str_at(v[i], "message")) == 0)) {
-            json_decref(v[i]);
-            continue;
-        }
-        json_array_append_new(reasons, v[i]);
-    }
-    free(v);
-}
-
+/* Reasons are built and ordered by reasons.c; the pipeline gives them to the item. */
 static void add_reason(struct item *it, const char *code, const char *path, const char *message)
 {
-    if (!it->reasons)
-        it->reasons = json_array();
-    json_array_append_new(
-        it->reasons, json_pack("{s:s, s:s, s:s}", "code", code, "path", path, "message", message));
+    reasons_add(&it->reasons, code, path, message);
 }
 
 /* ---- running ---------------------------------------------------------- */
@@ -443,72 +361,6 @@ static void handler_log(const struct ossd_ctx *ctx, enum ossd_log_level level, c
     snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", lo->it->submission_id);
     const char *fields[] = {f_handler, f_sid, NULL};
     log_fields((int)level, fields, "%s: %s", lo->handler, msg);
-}
-
-static void actor_of(struct item *it, const struct ossd_submission *s)
-{
-    const char *type = s->applicant.type, *npwp = s->applicant.npwp;
-
-    it->has_actor = 0;
-    if (type && strcmp(type, "02") == 0 && all_digits(s->applicant.nik, 16)) {
-        snprintf(it->actor_key, sizeof(it->actor_key), "nik:%s", s->applicant.nik);
-        it->has_actor = 1;
-    } else if (type && strcmp(type, "01") == 0 && npwp) {
-        if (all_digits(npwp, 15)) {
-            snprintf(it->actor_key, sizeof(it->actor_key), "npwp:0%s", npwp);
-            it->has_actor = 1;
-        } else if (all_digits(npwp, 16)) {
-            snprintf(it->actor_key, sizeof(it->actor_key), "npwp:%s", npwp);
-            it->has_actor = 1;
-        }
-    }
-}
-
-/* 1 when both are one of the contract's values (a handler may set them). */
-static int permit_valid(const char *permit, const char *status)
-{
-    return permit && status &&
-           (strcmp(permit, "NIB") == 0 || strcmp(permit, "SS") == 0 ||
-            strcmp(permit, "IZIN") == 0) &&
-           (strcmp(status, "issued") == 0 || strcmp(status, "pending_verification") == 0);
-}
-
-/*
- * An issued decision is complete whatever the chain: the scale, and per
- * activity a risk level and its permit. A chain without the scale or risk
- * handler (an operator's choice) gets them from the reference data here; a
- * KBLI code the data does not hold gets the most cautious level, T.
- */
-static void complete_decision(struct ossd_decision *d, const struct ossd_submission *s,
-                              const struct ossd_refdata *rd)
-{
-    if (!d->scale[0]) {
-        const char *sc = rules_scale(s->business.has_capital, s->business.capital_idr,
-                                     s->business.has_sales, s->business.annual_sales_idr);
-        snprintf(d->scale, sizeof(d->scale), "%s", sc ? sc : "04");
-        d->umk = rules_scale_umk(d->scale);
-    }
-    for (size_t i = 0; i < s->business.n_activities; i++) {
-        const char *kbli = s->business.activities[i].kbli;
-        struct ossd_activity_out *o = NULL;
-        for (size_t j = 0; j < d->n_activities; j++)
-            if (strcmp(d->activities[j].kbli, kbli) == 0)
-                o = &d->activities[j];
-        if (!o) {
-            if (d->n_activities >= OSSD_MAX_ACTIVITIES)
-                continue;
-            o = &d->activities[d->n_activities++];
-            memset(o, 0, sizeof(*o));
-            snprintf(o->kbli, sizeof(o->kbli), "%s", kbli);
-        }
-        o->title = rd->kbli_title(rd->ctx, kbli); /* never a handler's pointer */
-        if (!rules_risk_valid(o->risk)) {
-            const char *risk = rd->kbli_risk(rd->ctx, kbli, d->scale);
-            snprintf(o->risk, sizeof(o->risk), "%s", risk && rules_risk_valid(risk) ? risk : "T");
-        }
-        if (!permit_valid(o->permit, o->status))
-            rules_permit(o->risk, &o->permit, &o->status);
-    }
 }
 
 static int terminated(const char *s, size_t size)
@@ -563,13 +415,9 @@ static void handler_failed(struct item *it, const char *handler, const char *wha
                "handler %s %s for submission %s at partition %d offset %lld; it becomes a dead "
                "letter",
                handler, what, it->submission_id, it->partition, (long long)it->offset);
-    it->kind = ITEM_DEAD;
-    it->dead_code = "INTERNAL_ERROR";
-    snprintf(it->dead_message, sizeof(it->dead_message), "handler %.40s %.120s", handler, what);
-    it->retry = 0;
-    it->rejected = 0;
-    json_decref(it->reasons);
-    it->reasons = NULL;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "handler %.40s %.120s", handler, what);
+    decide_dead_letter(it, "INTERNAL_ERROR", msg);
     json_decref(it->doc);
     it->doc = NULL;
 }
@@ -639,7 +487,7 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         add_reason(it, d->reasons[i].code, d->reasons[i].path, d->reasons[i].message);
     it->rejected = d->n_reasons > 0;
     if (!it->rejected)
-        complete_decision(d, &s, rd);
+        decide_complete(d, &s, rd);
     reasons_sort(it->reasons);
 
     memcpy(it->scale, d->scale, sizeof(it->scale));
@@ -664,7 +512,7 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         snprintf(it->authority, sizeof(it->authority), "%.5s", s.business.region_code);
     if (s.business.region_code)
         snprintf(it->district, sizeof(it->district), "%.8s", s.business.region_code);
-    actor_of(it, &s);
+    decide_actor_key(it, &s);
     free(d);
     release_doc(it);
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "item.h"
 #include "ossd_handler.h"
+#include "reasons.h" /* reasons_sort, once declared here */
 #include "util.h"
 
 struct pipeline;
@@ -32,12 +33,5 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
 
 /* Fills s from a schema-valid document (pointers into doc). */
 void submission_from_json(const json_t *doc, struct ossd_submission *s);
-
-/* Sorts a reasons array (code rank, then path in natural order, then
- * message), so the order of the rules never changes the outcome. Drops a
- * repeat: for SCHEMA_INVALID only an exact one (each violation is its own
- * reason, even two at one pointer), for other codes the same code at the
- * same path. */
-void reasons_sort(json_t *reasons);
 
 #endif

@@ -5,33 +5,22 @@
 #include <string.h>
 
 #include "log.h"
+#include "decide.h"
 #include "pipeline.h"
 #include "store_internal.h"
-#include "strmap.h"
 
 #define OUTBOX_HEADERS_EVENT "[[\"content-type\",\"" EVENT_CONTENT_TYPE "\"]]"
 
-struct actor {
-    int64_t id;
-    char nib[14];
-    int is_new;     /* created in this transaction */
-    int first_used; /* its first issued submission was seen */
-};
-
 /* Everything one attempt allocates, freed on every exit path. */
 struct attempt {
-    struct strmap seen;   /* submission_id -> sha[32] */
-    struct strmap actors; /* actor_key -> struct actor */
-    struct strmap acts;   /* "actor_id|district|kbli" -> (void *)1 */
+    struct decide_state d; /* what was loaded, and the decisions made from it */
     struct buf subs, acts_copy, actors_copy, outbox, dead, scratch, key;
     char err[1024];
 };
 
 static void attempt_free(struct attempt *a)
 {
-    strmap_free(&a->seen, free);
-    strmap_free(&a->actors, free);
-    strmap_free(&a->acts, NULL);
+    decide_free(&a->d);
     buf_free(&a->subs);
     buf_free(&a->acts_copy);
     buf_free(&a->actors_copy);
@@ -54,23 +43,8 @@ static PGresult *query(struct store *st, struct attempt *a, const char *sql, int
     return NULL;
 }
 
-static void reset_items(struct batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
-        it->out_kind = it->kind;
-        it->out_rejected = it->rejected;
-        json_decref(it->out_reasons);
-        it->out_reasons = it->reasons ? json_deep_copy(it->reasons) : NULL;
-        it->dead_recorded = 0;
-        it->actor_id = 0;
-        it->nib[0] = '\0';
-        it->nib_new = 0;
-    }
-}
-
-/* Step 1: a submission_id already decided (or earlier in this batch) with
- * the same bytes is a duplicate; with other bytes a DUPLICATE_CONFLICT. */
+/* Step 1: the submission ids of the batch already decided, with their hash;
+ * the core classifies duplicates and conflicts. */
 static int classify_duplicates(struct store *st, struct attempt *a, struct batch *b)
 {
     const char **ids = xmalloc((b->n + 1) * sizeof(*ids));
@@ -98,30 +72,11 @@ static int classify_duplicates(struct store *st, struct attempt *a, struct batch
         if (PQgetlength(r, row, 1) != 32)
             continue;
         char *id = xstrndup(PQgetvalue(r, row, 0), (size_t)PQgetlength(r, row, 0));
-        unsigned char *sha = xmalloc(32);
-        memcpy(sha, PQgetvalue(r, row, 1), 32);
-        free(strmap_put(&a->seen, id, sha));
+        decide_known_submission(&a->d, id, (const unsigned char *)PQgetvalue(r, row, 1));
         free(id);
     }
     PQclear(r);
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE)
-            continue;
-        const unsigned char *prev = strmap_get(&a->seen, it->submission_id);
-        if (!prev) {
-            unsigned char *sha = xmalloc(32);
-            memcpy(sha, it->sha, 32);
-            strmap_put(&a->seen, it->submission_id, sha);
-        } else if (memcmp(prev, it->sha, 32) == 0) {
-            it->out_kind = ITEM_SKIP;
-        } else {
-            it->out_kind = ITEM_DEAD;
-            it->dead_code = "DUPLICATE_CONFLICT";
-            snprintf(it->dead_message, sizeof(it->dead_message), "%s",
-                     "submission_id was already decided with a different payload");
-        }
-    }
+    decide_duplicates(&a->d, b);
     return 0;
 }
 
@@ -167,20 +122,11 @@ static int mark_recorded_dead(struct store *st, struct attempt *a, struct batch 
     return 0;
 }
 
-static void put_actor(struct attempt *a, const char *key, int64_t id, const char *nib, int is_new)
-{
-    struct actor *ac = xcalloc(1, sizeof(*ac));
-    ac->id = id;
-    snprintf(ac->nib, sizeof(ac->nib), "%s", nib);
-    ac->is_new = is_new;
-    free(strmap_put(&a->actors, key, ac));
-}
-
 /* Records an actor's registered activities, from the array text form
  * {"33.74.01|14120",...} (elements hold only digits, dots and '|'). */
 static void put_activities(struct attempt *a, int64_t actor_id, const char *arr)
 {
-    char key[64];
+    char district[24];
     const char *p = arr;
 
     while (*p) {
@@ -189,8 +135,13 @@ static void put_activities(struct attempt *a, int64_t actor_id, const char *arr)
         size_t n = strcspn(p, ",}\"");
         if (n == 0 || n > 20)
             break;
-        snprintf(key, sizeof(key), "%lld|%.*s", (long long)actor_id, (int)n, p);
-        strmap_put(&a->acts, key, (void *)1);
+        const char *bar = memchr(p, '|', n);
+        if (bar) {
+            snprintf(district, sizeof(district), "%.*s", (int)(bar - p), p);
+            char kbli[24];
+            snprintf(kbli, sizeof(kbli), "%.*s", (int)(n - (size_t)(bar - p) - 1), bar + 1);
+            decide_known_activity(&a->d, actor_id, district, kbli);
+        }
         p += n;
     }
 }
@@ -198,19 +149,10 @@ static void put_activities(struct attempt *a, int64_t actor_id, const char *arr)
 /* Step 3: the business actors of the batch, with the activities they hold. */
 static int load_actors(struct store *st, struct attempt *a, struct batch *b)
 {
-    struct strmap uniq = {0};
     const char **kv = xmalloc((b->n + 1) * sizeof(*kv));
-    size_t n = 0;
+    size_t n = decide_actor_keys(b, kv);
     PGresult *r;
 
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE || !it->has_actor || strmap_get(&uniq, it->actor_key))
-            continue;
-        strmap_put(&uniq, it->actor_key, (void *)1);
-        kv[n++] = it->actor_key;
-    }
-    strmap_free(&uniq, NULL);
     if (n == 0) {
         free(kv);
         return 0;
@@ -229,7 +171,7 @@ static int load_actors(struct store *st, struct attempt *a, struct batch *b)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
         int64_t id = atoll(PQgetvalue(r, row, 1));
-        put_actor(a, PQgetvalue(r, row, 0), id, PQgetvalue(r, row, 2), 0);
+        decide_known_actor(&a->d, PQgetvalue(r, row, 0), id, PQgetvalue(r, row, 2));
         put_activities(a, id, PQgetvalue(r, row, 3));
     }
     PQclear(r);
@@ -247,14 +189,7 @@ static int create_actors(struct store *st, struct attempt *a, struct batch *b)
     char cnt[32];
     PGresult *r;
 
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE || !it->has_actor || it->out_rejected ||
-            strmap_get(&a->actors, it->actor_key))
-            continue;
-        put_actor(a, it->actor_key, 0, "", 1); /* id filled below */
-        keys[n++] = it->actor_key;
-    }
+    n = decide_new_actors(&a->d, b, keys);
     if (n == 0) {
         free(keys);
         return 0;
@@ -267,13 +202,12 @@ static int create_actors(struct store *st, struct attempt *a, struct batch *b)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        struct actor *ac = strmap_get(&a->actors, keys[i]);
-        ac->id = atoll(PQgetvalue(r, (int)i, 0));
-        snprintf(ac->nib, sizeof(ac->nib), "812%010lld", (long long)ac->id);
+        int64_t id = atoll(PQgetvalue(r, (int)i, 0));
+        decide_set_actor_id(&a->d, keys[i], id);
         if (a->actors_copy.len == 0)
             copyb_header(&a->actors_copy);
         copyb_fields(&a->actors_copy, 2);
-        copyb_int8(&a->actors_copy, ac->id);
+        copyb_int8(&a->actors_copy, id);
         copyb_str(&a->actors_copy, keys[i]);
     }
     PQclear(r);
@@ -281,99 +215,24 @@ static int create_actors(struct store *st, struct attempt *a, struct batch *b)
     return 0;
 }
 
-static void add_reason(struct item *it, const char *code, const char *path, const char *msg)
+/* The activities an issued submission registers. */
+static void write_activities(struct attempt *a, const struct item *it)
 {
-    if (!it->out_reasons)
-        it->out_reasons = json_array();
-    json_array_append_new(it->out_reasons,
-                          json_pack("{s:s, s:s, s:s}", "code", code, "path", path, "message", msg));
-    it->out_rejected = 1;
-}
+    struct buf *ab = &a->acts_copy;
 
-/* 1 when it already carries a reason with this code at this path. */
-static int has_reason(const struct item *it, const char *code, const char *path)
-{
-    for (size_t i = 0; i < json_array_size(it->out_reasons); i++) {
-        const json_t *r = json_array_get(it->out_reasons, i);
-        const char *c = json_string_value(json_object_get(r, "code"));
-        const char *p = json_string_value(json_object_get(r, "path"));
-        if (c && p && strcmp(c, code) == 0 && strcmp(p, path) == 0)
-            return 1;
+    for (size_t i = 0; i < it->n_act; i++) {
+        const struct item_activity *x = &it->act[i];
+        if (ab->len == 0)
+            copyb_header(ab);
+        copyb_fields(ab, 7);
+        copyb_int8(ab, it->actor_id);
+        copyb_str(ab, it->district);
+        copyb_str(ab, x->kbli);
+        copyb_str(ab, x->risk);
+        copyb_str(ab, x->permit);
+        copyb_str(ab, x->status);
+        copyb_str(ab, it->submission_id);
     }
-    return 0;
-}
-
-/* Step 5, in offset order: ACTIVITY_DUPLICATE against what the actor already
- * holds (and what earlier submissions of this batch registered), NIB and
- * nib_new for the issued. */
-static void decide_in_order(struct attempt *a, struct item *it, const char *topic)
-{
-    struct actor *ac = it->has_actor ? strmap_get(&a->actors, it->actor_key) : NULL;
-    char key[64], path[64], msg[160];
-    int dup = 0;
-
-    /* The same KBLI twice in one submission (the activity handler's rule,
-     * enforced here too: a chain without that handler would otherwise make
-     * COPY activities hit its primary key on every attempt). One reason per
-     * later occurrence, unless a handler already gave it. */
-    for (size_t j = 1; j < it->n_act; j++) {
-        for (size_t i = 0; i < j; i++) {
-            if (strcmp(it->act[j].kbli, it->act[i].kbli) != 0)
-                continue;
-            snprintf(path, sizeof(path), "/business/activities/%zu/kbli", j);
-            if (!has_reason(it, "ACTIVITY_DUPLICATE", path)) {
-                snprintf(msg, sizeof(msg),
-                         "KBLI %.10s is already requested at /business/activities/%zu",
-                         it->act[j].kbli, i);
-                add_reason(it, "ACTIVITY_DUPLICATE", path, msg);
-                dup = 1;
-            }
-            break;
-        }
-    }
-    if (ac) {
-        for (size_t i = 0; i < it->n_act; i++) {
-            snprintf(key, sizeof(key), "%lld|%s|%s", (long long)ac->id, it->district,
-                     it->act[i].kbli);
-            if (!strmap_get(&a->acts, key))
-                continue;
-            snprintf(path, sizeof(path), "/business/activities/%zu/kbli", i);
-            snprintf(msg, sizeof(msg),
-                     "KBLI %s is already registered under this NIB at district %s", it->act[i].kbli,
-                     it->district);
-            add_reason(it, "ACTIVITY_DUPLICATE", path, msg);
-            dup = 1;
-        }
-    }
-    if (dup)
-        reasons_sort(it->out_reasons);
-    if (!it->out_rejected && !ac)
-        add_reason(it, "NPWP_REQUIRED", "/applicant/npwp",
-                   "a business actor needs a NIK (type 02) or an NPWP (type 01)");
-    if (!it->out_rejected) {
-        it->actor_id = ac->id;
-        memcpy(it->nib, ac->nib, sizeof(it->nib));
-        it->nib_new = ac->is_new && !ac->first_used;
-        ac->first_used = 1;
-        for (size_t i = 0; i < it->n_act; i++) {
-            const struct item_activity *x = &it->act[i];
-            snprintf(key, sizeof(key), "%lld|%s|%s", (long long)ac->id, it->district, x->kbli);
-            strmap_put(&a->acts, key, (void *)1);
-            struct buf *ab = &a->acts_copy;
-            if (ab->len == 0)
-                copyb_header(ab);
-            copyb_fields(ab, 7);
-            copyb_int8(ab, ac->id);
-            copyb_str(ab, it->district);
-            copyb_str(ab, x->kbli);
-            copyb_str(ab, x->risk);
-            copyb_str(ab, x->permit);
-            copyb_str(ab, x->status);
-            copyb_str(ab, it->submission_id);
-        }
-    }
-    event_identify(it);
-    (void)topic;
 }
 
 static void write_submission(struct attempt *a, const struct item *it, const char *topic,
@@ -532,7 +391,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     memset(&a, 0, sizeof(a));
     pg_note_error(NULL);
     batch_clear_out(b);
-    reset_items(b);
+    decide_reset_items(b);
     if (!store_connected(st))
         return STORE_RETRY;
     b->decided_ms = now_ms();
@@ -553,7 +412,10 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
         if (it->out_kind == ITEM_DECIDE) {
-            decide_in_order(&a, it, topic);
+            decide_item(&a.d, it);
+            if (!it->out_rejected)
+                write_activities(&a, it);
+            event_identify(it);
             write_submission(&a, it, topic, b->decided_ms);
             buf_reset(&a.scratch);
             buf_reset(&a.key);

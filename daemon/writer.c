@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decide.h"
 #include "log.h"
 #include "store.h"
 
@@ -39,6 +40,7 @@ struct writer {
     int pg_down;
     char pg_err[256];
     uint64_t retries;
+    int64_t backoff_max_ms; /* [ossd] retry_backoff_max_ms, reloadable */
 };
 
 static void timed_wait(struct writer *w, int64_t ms)
@@ -73,10 +75,10 @@ static void note_pg(struct writer *w, int down, const char *why)
 /* Sleeps the backoff; returns 1 when the batch in hand must be given up. */
 static int pause_before_retry(struct writer *w, int64_t *backoff)
 {
-    *backoff = *backoff ? *backoff * 2 : 100;
-    if (*backoff > w->cfg->retry_backoff_max_ms)
-        *backoff = w->cfg->retry_backoff_max_ms;
     pthread_mutex_lock(&w->mu);
+    *backoff = *backoff ? *backoff * 2 : 100;
+    if (*backoff > w->backoff_max_ms)
+        *backoff = w->backoff_max_ms;
     w->retries++;
     w->state = WRITER_RETRYING;
     if (!w->abandon && !w->stop)
@@ -109,6 +111,12 @@ static int attempt(struct writer *w, struct batch *b)
         store_disconnect(w->store);
         return 0;
     }
+    /* A unique violation is usually a race with another instance that
+     * decided the same submission: the next attempt sees its decision. One
+     * that repeats is a data error like any other (a key nobody checks
+     * before writing), so that the batch reaches commit_one_by_one. */
+    if (strcmp(store_last_sqlstate(), "23505") == 0)
+        return -1;
     return store_error_transient(w->store) ? 0 : -1;
 }
 
@@ -146,11 +154,10 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
                            "(SQLSTATE %s); it becomes a dead letter",
                            it->submission_id, it->partition, (long long)it->offset,
                            store_last_sqlstate());
-                it->kind = ITEM_DEAD;
-                it->dead_code = "INTERNAL_ERROR";
-                snprintf(it->dead_message, sizeof(it->dead_message),
-                         "could not be stored (SQLSTATE %s); see ossd's log",
+                char msg[200];
+                snprintf(msg, sizeof(msg), "could not be stored (SQLSTATE %s); see ossd's log",
                          store_last_sqlstate());
+                decide_dead_letter(it, "INTERNAL_ERROR", msg);
                 failures = 0;
                 continue;
             }
@@ -226,7 +233,8 @@ static void *run(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         double commit_s = 0;
-        int ok = commit_with_retries(w, w->cur, &commit_s);
+        /* a batch every message of which was taken away (revoked) is empty */
+        int ok = w->cur->n ? commit_with_retries(w, w->cur, &commit_s) : 1;
 
         pthread_mutex_lock(&w->mu);
         push_done(w, w->cur, ok, commit_s);
@@ -246,6 +254,7 @@ struct writer *writer_new(const struct config *cfg, const struct event_ctx *ec, 
 
     w->cfg = cfg;
     w->ec = ec;
+    w->backoff_max_ms = cfg->retry_backoff_max_ms;
     w->store = store_new(cfg);
     store_set_lookups_only(w->store);
     pthread_mutex_init(&w->mu, NULL);
@@ -373,4 +382,29 @@ uint64_t writer_retries(struct writer *w)
     uint64_t n = w->retries;
     pthread_mutex_unlock(&w->mu);
     return n;
+}
+
+void writer_set_backoff_max(struct writer *w, int64_t ms)
+{
+    pthread_mutex_lock(&w->mu);
+    w->backoff_max_ms = ms > 0 ? ms : 1;
+    pthread_mutex_unlock(&w->mu);
+}
+
+size_t writer_drop_next(struct writer *w, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&w->mu);
+    if (w->next)
+        n = batch_drop_partitions(w->next, parts); /* an empty one is skipped by run() */
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+int writer_idle(struct writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int idle = !w->cur && !w->next && !w->n_done;
+    pthread_mutex_unlock(&w->mu);
+    return idle;
 }

@@ -45,6 +45,15 @@ void writer_wait(struct writer *w, int timeout_ms);
  * (revocation with PostgreSQL down, shutdown). It comes back via writer_take. */
 void writer_drain(struct writer *w, int timeout_ms);
 
+/* Removes the messages of parts (NULL: all) from the batch submitted and not
+ * started yet (revocation); the batch being committed is left alone. Returns
+ * how many were removed. */
+size_t writer_drop_next(struct writer *w, const rd_kafka_topic_partition_list_t *parts);
+/* 1 when the writer has no batch: none waiting, committing or handed back. */
+int writer_idle(struct writer *w);
+/* The longest backoff between attempts (reload). */
+void writer_set_backoff_max(struct writer *w, int64_t ms);
+
 enum writer_state writer_state(struct writer *w);
 /* 1 while PostgreSQL is unreachable for the writer; *err gets the reason. */
 int writer_pg_down(struct writer *w, char *err, size_t errlen);

@@ -129,6 +129,32 @@ class Env:
             assert d.alive(), d.name + " exited"
         return col
 
+    def offsets_stored(self):
+        """The offsets stored in PostgreSQL summed over partitions (each starts at 0): the
+        number of messages consumed for good; -1 while PostgreSQL does not answer."""
+        try:
+            return self.sql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets")[0][0]
+        except psycopg2.Error:
+            return -1
+
+    def check_offsets(self, n, timeout=180):
+        """Exact accounting of offsets: n stored (n produced), and then as many decisions and
+        dead letters together: nothing skipped past. Returns (decisions, dead letters)."""
+        harness.wait_for(lambda: self.offsets_stored() >= n, timeout, "%d offsets stored" % n,
+                         interval=0.2)
+        assert self.offsets_stored() == n
+        counts = lambda: self.sql("SELECT (SELECT count(*) FROM submissions), "  # noqa: E731
+                                  "(SELECT count(*) FROM dead_letters)")[0]
+        try:
+            harness.wait_for(lambda: sum(counts()) >= n, 60, "decisions + dead letters = %d" % n,
+                             interval=0.2)
+        except TimeoutError:
+            pass
+        decided, dead = counts()
+        assert decided + dead == n, "offsets stored: %d, decisions %d + dead letters %d" % (
+            n, decided, dead)
+        return decided, dead
+
 
 @pytest.fixture
 def env(stack, request):

@@ -40,6 +40,9 @@ def test_kbli_twice_without_the_activity_handler_is_rejected_by_the_core(env):
     assert [(r["code"], r["path"]) for r in ev["data"]["reasons"]] == \
         [("ACTIVITY_DUPLICATE", "/business/activities/2/kbli")]
     assert env.sql("SELECT count(*) FROM activities WHERE submission_id = 'dupk-twice'") == [(0,)]
+    # a rejected submission creates no business actor (every actor has an issued submission)
+    assert env.sql("SELECT count(*) FROM business_actors") == \
+        env.sql("SELECT count(DISTINCT actor_id) FROM submissions WHERE status = 'issued'")
 
 
 def test_kbli_twice_with_the_activity_handler_gives_one_reason(env):
