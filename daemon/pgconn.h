@@ -6,8 +6,9 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-/* Connects to conninfo (a libpq URI or key=value string; NULL is ""). The connection, owned
- * by the caller (PQfinish), or NULL with err: every line of libpq's message joined by "; ". */
+/* Connects to conninfo (a libpq URI or key=value string; NULL is ""), with a 5 s connect
+ * timeout and keepalives unless conninfo sets its own. The connection, owned by the caller
+ * (PQfinish), or NULL with err: every line of libpq's message joined by "; ". */
 PGconn *pgconn_open(const char *conninfo, char *err, size_t errlen);
 
 /* Copies libpq's connection error into err with every line kept, joined by "; ". libpq

@@ -125,43 +125,21 @@ char *store_conninfo(const struct config *cfg, char *err, size_t errlen)
     return b.data;
 }
 
-/*
- * Every session is bounded in time, so that no thread of ossd waits on
- * PostgreSQL for longer than the watchdog allows: a connect (a black-holed
- * address would otherwise hang for minutes), a statement, a lock. Defaults:
- * [postgres] url may set connect_timeout and the keepalives itself (they
- * come after these, so they win).
- */
-#define STORE_CONNECT_TIMEOUT_S "5"
+/* Every statement and lock wait is bounded in time, as the connect is (pgconn_open): no thread
+ * of ossd waits on PostgreSQL for longer than the watchdog allows. */
 #define STORE_STATEMENT_TIMEOUT "SET statement_timeout = '30s'; SET lock_timeout = '10s'; "
-#define STORE_KEEPALIVES_IDLE_S "10"
-#define STORE_KEEPALIVES_COUNT  "3"
 
 int store_connect(struct store *st, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"connect_timeout",  "keepalives_idle", "keepalives_interval",
-                                       "keepalives_count", "dbname",          NULL};
-    const char *vals[6] = {STORE_CONNECT_TIMEOUT_S,
-                           STORE_KEEPALIVES_IDLE_S,
-                           STORE_KEEPALIVES_IDLE_S,
-                           STORE_KEEPALIVES_COUNT,
-                           NULL,
-                           NULL};
-
     if (st->conn) {
         PQfinish(st->conn);
         st->conn = NULL;
     }
     if (!st->conninfo && !(st->conninfo = store_conninfo(st->cfg, err, errlen)))
         return -1;
-    vals[4] = st->conninfo; /* expanded: a URL or key=value string */
-    st->conn = PQconnectdbParams(keys, vals, 1);
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        pgconn_error(st->conn, err, errlen);
-        PQfinish(st->conn);
-        st->conn = NULL;
+    st->conn = pgconn_open(st->conninfo, err, errlen);
+    if (!st->conn)
         return -1;
-    }
     /* Decisions are the system of record: never trade durability for speed. */
     /* ossd's statements are short key lookups and bulk COPYs: JIT compiling
      * them costs more than it saves, and a lookup must use its index even

@@ -60,3 +60,23 @@ def test_no_hand_copy_of_the_seed_kbli_table_in_loadgen_or_sample():
         if hits:
             found[rel] = hits
     assert not found, "hand copies of seed KBLI codes: %r" % found
+
+
+def test_the_tools_connect_to_postgresql_as_ossd_does_bounded_in_time():
+    """ossctl and ossd-rawcopy open their PostgreSQL connections with ossd's helper
+    (daemon/pgconn.c): against a server that accepts and never answers they give up after the
+    connect timeout instead of hanging, with libpq's message whole."""
+    from test_watchdog import BlackHole
+
+    hole = BlackHole()
+    try:
+        url = "postgresql://ossd@127.0.0.1:%d/ossd" % hole.port
+        for argv in ([harness.OSSCTL, "--pg-url", url, "status"],
+                     [harness.OSSCTL, "--pg-url", url, "refdata", "list"],
+                     [harness.OSSCTL, "--pg-url", url, "sla", "due"],
+                     [RAWCOPY, "--pg-url", url, "--brokers", "127.0.0.1:1", "-n", "1"]):
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            assert r.returncode != 0, (argv, r.stdout)
+            assert "timeout" in r.stderr.lower(), (argv, r.stderr)
+    finally:
+        hole.close()
