@@ -48,7 +48,14 @@ endif
 # Layers, each compiled with only the include paths it may use:
 #   lib/jsonschema/  the JSON Schema validator: its own directory, jansson and PCRE2; it knows
 #                    nothing of ossd (make check compiles a probe that proves it);
-#   daemon/, handlers/, tools/, tests/  ossd itself: its own headers and lib/jsonschema.
+#   lib/base/        generic containers (strmap, idset), CSV reader, working-day calendar,
+#                    allocation, buffers, time helpers and the PostgreSQL COPY encoder: only its
+#                    own directory and libc (make layers proves it);
+#   daemon/, handlers/, tools/, tests/  ossd itself: its own headers, lib/base and lib/jsonschema.
+BASE_INC := -Ilib/base
+BASE_SRC := $(wildcard lib/base/*.c)
+BASE_OBJ := $(BASE_SRC:%.c=$(BUILD)/obj/%.o)
+BASE_LIB := $(BUILD)/libbase.a
 JS_PKGS  := jansson libpcre2-8
 JS_INC   := -Ilib/jsonschema $(shell pkg-config --cflags $(JS_PKGS) 2>/dev/null)
 JS_LIBS  := $(shell pkg-config --libs $(JS_PKGS) 2>/dev/null) -lm
@@ -56,7 +63,7 @@ JS_SRC   := $(wildcard lib/jsonschema/*.c)
 JS_OBJ   := $(JS_SRC:%.c=$(BUILD)/obj/%.o)
 JS_LIB   := $(BUILD)/libjsonschema.a
 
-APP_INC  := -Idaemon -Ihandlers -Ilib/jsonschema -DOSSD_VERSION=\"$(VERSION)\" \
+APP_INC  := -Idaemon -Ihandlers -Ilib/base -Ilib/jsonschema -DOSSD_VERSION=\"$(VERSION)\" \
             -DOSSD_DATADIR=\"$(PREFIX)/share/ossd\" \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Each program links only the libraries it uses (pkg-config modules).
@@ -90,7 +97,7 @@ help:
 	@echo "make deps     install the Debian packages the build, tests and demo need"
 	@echo "make          build build/ossd, build/ossctl and the dev-stack tools"
 	@echo "make check    make deps, then every test: layers, unit (cmocka), end-to-end (pytest, dev stack), fuzz-regress"
-	@echo "make layers   the validator (lib/jsonschema) compiles without any ossd include path"
+	@echo "make layers   lib/jsonschema and lib/base compile without any ossd include path"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
 	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
@@ -108,6 +115,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(APP_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The generic base: its own directory only, no package's flags, no ossd defines.
+$(BUILD)/obj/lib/base/%.o: lib/base/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BASE_LIB): $(BASE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # The validator: no -Idaemon, -Ihandlers, no ossd defines.
 $(BUILD)/obj/lib/jsonschema/%.o: lib/jsonschema/%.c
 	@mkdir -p $(dir $@)
@@ -121,26 +137,36 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB) $(JS_LIB)
+$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB) $(JS_LIB)
+$(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(OSSCTL_LIBS)
 
 $(BUILD)/ossd-mockbroker: $(BUILD)/obj/tools/mockbroker.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOCK_LIBS)
 
-$(BUILD)/ossd-loadgen: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/loadgen*.c)) $(LIB) $(JS_LIB)
+$(BUILD)/ossd-loadgen: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/loadgen*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LOADGEN_LIBS)
 
-$(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*.c)) $(LIB) $(JS_LIB)
+# The load generator's KBLI and sector tables, from the sector mix and the seed SQL (one copy:
+# tests/pylib/sample.py reads the same file); the build fails on a code the seed lacks.
+$(BUILD)/gen/loadgen_kbli.h: tools/loadgen_kbli.awk schemas/seed/sectors.tsv schemas/sql/003_refdata_seed.sql
+	@mkdir -p $(dir $@)
+	awk -F'\t' -f tools/loadgen_kbli.awk schemas/sql/003_refdata_seed.sql schemas/seed/sectors.tsv >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/tools/loadgen_gen.o: $(BUILD)/gen/loadgen_kbli.h
+$(BUILD)/obj/tools/loadgen_gen.o: APP_INC += -I$(BUILD)/gen
+
+$(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RAWCOPY_LIBS)
 
 $(BUILD)/handlers/%.so: $(wildcard handlers/examples/*/*.c) handlers/ossd_handler.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(APP_INC) $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(JS_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(JS_LIB) $(BASE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -153,19 +179,34 @@ $(BUILD)/tests/jsonschema/%: $(BUILD)/obj/lib/jsonschema/tests/%.o $(JS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JS_LIBS) -lcmocka -pthread
 
-# The layer rule, checked by the compiler: a validator source that includes an ossd header
-# must not compile with the validator's flags (and the validator's header alone must).
+# The layer rules, checked by the compiler: with the validator's flags, and with lib/base's,
+# no header of a layer above is reachable (__has_include, so a header that would fail for
+# another reason still counts as reachable); each layer's own headers compile alone.
 .PHONY: layers
 layers:
 	@mkdir -p $(BUILD)/layers
 	@printf '#include "jsonschema.h"\nint layers_probe(void);\nint layers_probe(void) { return JSONSCHEMA_MAX_DEPTH; }\n' \
 	    >$(BUILD)/layers/ok.c
-	@printf '#include "jsonschema.h"\n#include "util.h"\n' >$(BUILD)/layers/bad.c
+	@printf '#include "jsonschema.h"\n#if !__has_include("util.h")\n#error out of reach\n#endif\n' >$(BUILD)/layers/bad.c
 	@$(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -c -o $(BUILD)/layers/ok.o $(BUILD)/layers/ok.c || \
 	    { echo "layers: lib/jsonschema/jsonschema.h does not compile with only its own include path" >&2; exit 1; }
 	@if $(CC) $(CPPFLAGS) $(JS_INC) $(CFLAGS) -c -o $(BUILD)/layers/bad.o $(BUILD)/layers/bad.c 2>/dev/null; then \
 	    echo "layers: a validator source can include daemon/util.h: lib/jsonschema sees ossd's headers" >&2; exit 1; fi
 	@echo "layers: lib/jsonschema compiles with only its own include path, and ossd's headers are out of its reach"
+	@printf '#include "base.h"\n#include "calendar.h"\n#include "csv.h"\n#include "idset.h"\n#include "pgcopy.h"\n#include "strmap.h"\n#include "timeutil.h"\nint layers_base_probe(void);\nint layers_base_probe(void) { return (int)ARRAY_SIZE("ok"); }\n' \
+	    >$(BUILD)/layers/base_ok.c
+	@$(CC) $(CPPFLAGS) $(BASE_INC) $(CFLAGS) -c -o $(BUILD)/layers/base_ok.o $(BUILD)/layers/base_ok.c || \
+	    { echo "layers: lib/base's headers do not compile with only lib/base's include path" >&2; exit 1; }
+	@for f in $(BASE_SRC); do \
+	    $(CC) $(CPPFLAGS) $(BASE_INC) $(CFLAGS) -fsyntax-only $$f || \
+	        { echo "layers: $$f does not compile with only lib/base's include path" >&2; exit 1; }; \
+	done
+	@for h in util.h store.h config.h ossd_handler.h jsonschema.h; do \
+	    printf '#include "base.h"\n#if !__has_include("%s")\n#error out of reach\n#endif\n' $$h >$(BUILD)/layers/base_bad.c; \
+	    if $(CC) $(CPPFLAGS) $(BASE_INC) $(CFLAGS) -c -o $(BUILD)/layers/base_bad.o $(BUILD)/layers/base_bad.c 2>/dev/null; then \
+	        echo "layers: a lib/base source can include $$h: lib/base sees headers above it" >&2; exit 1; fi; \
+	done
+	@echo "layers: lib/base compiles with only its own include path, and the headers of ossd and of the validator are out of its reach"
 
 unit: $(JS_TEST_BIN) $(UNIT_BIN)
 	@set -e; for t in $(JS_TEST_BIN) $(UNIT_BIN); do echo "== $$t"; OSSD_SRCDIR=$(CURDIR) $$t; done
@@ -315,11 +356,12 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Ilib/jsonschema -Itests/fuzz \
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Ilib/base -Ilib/jsonschema -Itests/fuzz \
                 -DOSSD_VERSION=\"$(VERSION)\" -DOSSD_DATADIR=\"$(CURDIR)/schemas\" \
                 -DFUZZ_SRCDIR=\"$(CURDIR)\" $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(JS_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) \
+                $(BASE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) \
                 $(FUZZ_BUILD)/obj/tests/fuzz/common.o
 FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
                 OSSD_FUZZ_KNOWN=

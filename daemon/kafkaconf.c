@@ -105,7 +105,7 @@ static int listed(const char *const *list, size_t n, const char *key)
 static int apply(rd_kafka_conf_t *conf, const struct config *cfg, const char *secname, int consumer,
                  char *err, size_t errlen)
 {
-    const struct config_section *sec = config_section(cfg, secname);
+    const struct config_section *sec = cfg ? config_section(cfg, secname) : NULL;
     int shared = strcmp(secname, "kafka") == 0;
     char errstr[256];
 
@@ -142,7 +142,7 @@ rd_kafka_conf_t *kafkaconf_new(const struct config *cfg, const char *role, char 
     }
     rd_kafka_conf_set(conf, "client.id", consumer ? "ossd-consumer" : "ossd-producer", errstr,
                       sizeof(errstr));
-    if (consumer)
+    if (consumer && cfg)
         rd_kafka_conf_set(conf, "group.id", cfg->group_id, errstr, sizeof(errstr));
     rd_kafka_conf_set_log_cb(conf, log_cb);
     snprintf(secname, sizeof(secname), "kafka.%s", role);

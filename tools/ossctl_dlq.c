@@ -9,15 +9,15 @@
 
 #include "kafkaconf.h"
 #include "util.h"
+#include "pgconn.h"
 
 static PGconn *connect_pg(const char *pg)
 {
-    PGconn *conn = PQconnectdb(pg);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "ossctl: %s", PQerrorMessage(conn));
-        PQfinish(conn);
-        return NULL;
-    }
+    char err[1024];
+    PGconn *conn = pgconn_open(pg, err, sizeof(err));
+
+    if (!conn)
+        fprintf(stderr, "ossctl: %s\n", err);
     return conn;
 }
 

@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "util.h"
+#include "pgconn.h"
 
 /* The history columns: never officer_id, officer_name or the note itself (officer identity
  * stays in PostgreSQL; a note is free text that may name people or carry an identity number),
@@ -23,11 +24,12 @@
 /* A connection in Asia/Jakarta time, or NULL (reported). The caller PQfinish()es it. */
 static PGconn *connect_jakarta(const char *pg)
 {
-    PGconn *conn = PQconnectdb(pg);
+    char msg[1024];
+    PGconn *conn = pgconn_open(pg, msg, sizeof(msg));
     PGresult *r = NULL;
 
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "ossctl: %s", PQerrorMessage(conn));
+    if (!conn) {
+        fprintf(stderr, "ossctl: %s\n", msg);
         goto err;
     }
     r = PQexec(conn, "SET TIME ZONE 'Asia/Jakarta'");

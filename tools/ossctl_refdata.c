@@ -12,6 +12,8 @@
 #include "csv.h"
 #include "refdata.h"
 #include "util.h"
+#include "pgconn.h"
+#include "pgcopy.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -63,11 +65,11 @@ static int run(PGconn *conn, const char *sql, int n, const char *const *params, 
 
 static PGconn *connect_pg(const char *pg_url)
 {
-    PGconn *conn = PQconnectdb(pg_url ? pg_url : "");
+    char err[1024];
+    PGconn *conn = pgconn_open(pg_url, err, sizeof(err));
 
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "ossctl refdata: cannot connect to PostgreSQL: %s", PQerrorMessage(conn));
-        PQfinish(conn);
+    if (!conn) {
+        fprintf(stderr, "ossctl refdata: cannot connect to PostgreSQL: %s\n", err);
         return NULL;
     }
     if (PQsetClientEncoding(conn, "UTF8") != 0) {
@@ -80,32 +82,10 @@ static PGconn *connect_pg(const char *pg_url)
 
 /* ---- COPY text format ------------------------------------------------------------------------ */
 
-/* Appends one COPY text-format field (NULL -> \N) and its separator. */
+/* Appends one COPY text-format field (NULL -> \N) and its separator (lib/base/pgcopy.h). */
 static void copy_field(struct buf *b, const char *s, int last)
 {
-    if (!s) {
-        buf_puts(b, "\\N");
-    } else {
-        for (; *s; s++) {
-            switch (*s) {
-            case '\\':
-                buf_puts(b, "\\\\");
-                break;
-            case '\t':
-                buf_puts(b, "\\t");
-                break;
-            case '\n':
-                buf_puts(b, "\\n");
-                break;
-            case '\r':
-                buf_puts(b, "\\r");
-                break;
-            default:
-                buf_putc(b, *s);
-            }
-        }
-    }
-    buf_putc(b, last ? '\n' : '\t');
+    copy_str(b, s, last ? '\n' : '\t');
 }
 
 /* 1 when s is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */

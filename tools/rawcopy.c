@@ -2,18 +2,16 @@
  */
 
 /*
- * The benchmark's denominator (CONTRACT section 7): the same messages ossd
+ * The benchmark's denominator (tests/bench/README.md): the same messages ossd
  * decides, consumed and stored with no processing at all. A straightforward
  * good implementation, neither crippled nor tuned beyond what ossd can use:
  *
- *  - librdkafka consumer configured exactly as ossd's: with --config, the
- *    consumer conf is built by ossd's own kafkaconf_new() from ossd's
- *    config file (ossd's defaults, then its [kafka] and [kafka.consumer]);
- *    without it, a copy of ossd's defaults (daemon/kafkaconf.c:
- *    queued.max.messages.kbytes 8192, fetch.max.bytes 4 MB,
- *    max.partition.fetch.bytes 1 MB). Every partition is assigned from the
- *    beginning (no group rebalance), one message per rd_kafka_consumer_poll
- *    as ossd does;
+ *  - librdkafka consumer configured exactly as ossd's: the consumer conf is
+ *    built by ossd's own kafkaconf_new() (daemon/kafkaconf.c), from ossd's
+ *    defaults, then with --config the [kafka] and [kafka.consumer] sections
+ *    of ossd's config file (--print-conf shows the result). Every partition
+ *    is assigned from the beginning (no group rebalance), one message per
+ *    rd_kafka_consumer_poll as ossd does;
  *  - one COPY per batch (--batch messages, default 5,000, or --batch-ms after
  *    the batch's first message), streamed to the server while consuming and
  *    committed on its own (autocommit), binary format by default;
@@ -25,7 +23,6 @@
  * the assignment to the last commit) and the rate.
  */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -40,6 +37,9 @@
 
 #include "config.h"
 #include "kafkaconf.h"
+#include "pgconn.h"
+#include "pgcopy.h"
+#include "util.h"
 
 #define FLUSH_BYTES (256 * 1024) /* hand COPY data to libpq in chunks of this size */
 
@@ -52,7 +52,7 @@ struct options {
     const char *xprops[MAX_XPROPS];
     int n_xprops;
     long long n;
-    int batch, batch_ms, idle_s, binary, progress;
+    int batch, batch_ms, idle_s, binary, progress, print_conf;
 };
 
 /* A COPY in progress: rows are appended to buf and handed to libpq in chunks. */
@@ -60,8 +60,7 @@ struct copy {
     PGconn *pg;
     const char *sql;
     int binary;
-    char *buf;
-    size_t len, cap;
+    struct buf b; /* encoded by lib/base/pgcopy.h */
     long long rows;
     int open;
 };
@@ -91,7 +90,8 @@ static void usage(FILE *out)
         "  --batch-ms MS    longest wait to fill a batch after its first message, default 20\n"
         "  --format F       binary (default) or text\n"
         "  --idle-timeout S give up when nothing arrives for S seconds (default 60)\n"
-        "  --progress       print \"progress COPIED\" after every commit\n");
+        "  --progress       print \"progress COPIED\" after every commit\n"
+        "  --print-conf     print the consumer's librdkafka configuration and exit\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -115,6 +115,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (!strcmp(a, "--progress")) {
             o->progress = 1;
+            continue;
+        }
+        if (!strcmp(a, "--print-conf")) {
+            o->print_conf = 1;
             continue;
         }
         if (!v) {
@@ -152,7 +156,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (o->n <= 0) {
+    if (o->n <= 0 && !o->print_conf) {
         fprintf(stderr, "rawcopy: -n is required (--help)\n");
         return -1;
     }
@@ -189,26 +193,13 @@ static int pg_prepare(PGconn *pg, const struct options *o, char *sql, size_t sql
     return rc;
 }
 
-static void copy_reserve(struct copy *c, size_t more)
-{
-    if (c->len + more <= c->cap)
-        return;
-    while (c->len + more > c->cap)
-        c->cap = c->cap ? c->cap * 2 : FLUSH_BYTES * 2;
-    c->buf = realloc(c->buf, c->cap);
-    if (!c->buf) {
-        fprintf(stderr, "rawcopy: out of memory\n");
-        exit(1);
-    }
-}
-
 static int copy_flush(struct copy *c)
 {
-    if (c->len && PQputCopyData(c->pg, c->buf, (int)c->len) != 1) {
+    if (c->b.len && PQputCopyData(c->pg, c->b.data, (int)c->b.len) != 1) {
         fprintf(stderr, "rawcopy: COPY data: %s", PQerrorMessage(c->pg));
         return -1;
     }
-    c->len = 0;
+    buf_reset(&c->b);
     return 0;
 }
 
@@ -224,51 +215,26 @@ static int copy_begin(struct copy *c)
         return -1;
     c->open = 1;
     c->rows = 0;
-    if (c->binary) { /* signature, flags, header extension length */
-        static const char hdr[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-        copy_reserve(c, sizeof(hdr));
-        memcpy(c->buf + c->len, hdr, sizeof(hdr));
-        c->len += sizeof(hdr);
-    }
+    if (c->binary)
+        copyb_header(&c->b);
     return 0;
-}
-
-static void put_u32(struct copy *c, uint32_t v)
-{
-    v = htonl(v);
-    memcpy(c->buf + c->len, &v, 4);
-    c->len += 4;
 }
 
 /* One row; the value is copied as is (binary) or hex-escaped (text). */
 static int copy_row(struct copy *c, int32_t partition, int64_t offset, const void *val, size_t n)
 {
     if (c->binary) {
-        uint16_t nf = htons(3);
-        copy_reserve(c, 2 + 8 + 12 + 4 + n);
-        memcpy(c->buf + c->len, &nf, 2);
-        c->len += 2;
-        put_u32(c, 4);
-        put_u32(c, (uint32_t)partition);
-        put_u32(c, 8);
-        put_u32(c, (uint32_t)((uint64_t)offset >> 32));
-        put_u32(c, (uint32_t)offset);
-        put_u32(c, (uint32_t)n);
-        memcpy(c->buf + c->len, val, n);
-        c->len += n;
+        copyb_fields(&c->b, 3);
+        copyb_int4(&c->b, partition);
+        copyb_int8(&c->b, offset);
+        copyb_bytes(&c->b, val ? val : "", n);
     } else {
-        static const char hex[] = "0123456789abcdef";
-        const unsigned char *p = val;
-        copy_reserve(c, 48 + 2 * n);
-        c->len += (size_t)sprintf(c->buf + c->len, "%d\t%" PRId64 "\t\\\\x", partition, offset);
-        for (size_t i = 0; i < n; i++) {
-            c->buf[c->len++] = hex[p[i] >> 4];
-            c->buf[c->len++] = hex[p[i] & 15];
-        }
-        c->buf[c->len++] = '\n';
+        copy_int(&c->b, partition, '\t');
+        copy_int(&c->b, offset, '\t');
+        copy_bytea(&c->b, val ? val : "", n, '\n');
     }
     c->rows++;
-    return c->len >= FLUSH_BYTES ? copy_flush(c) : 0;
+    return c->b.len >= FLUSH_BYTES ? copy_flush(c) : 0;
 }
 
 /* Ends the COPY: the server commits it (autocommit). 0 or -1. */
@@ -277,11 +243,8 @@ static int copy_end(struct copy *c)
     PGresult *res;
     int rc = 0;
 
-    if (c->binary) {
-        copy_reserve(c, 2);
-        c->buf[c->len++] = '\377';
-        c->buf[c->len++] = '\377';
-    }
+    if (c->binary)
+        copyb_trailer(&c->b);
     c->open = 0;
     if (copy_flush(c) != 0 || PQputCopyEnd(c->pg, NULL) != 1) {
         fprintf(stderr, "rawcopy: COPY end: %s", PQerrorMessage(c->pg));
@@ -324,32 +287,17 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
     return 0;
 }
 
-/* The consumer: ossd's configuration (from cfg when given, else a copy of
- * ossd's defaults), with a group of our own that never joins (partitions are
- * assigned) and never commits, then the -X properties. */
-static rd_kafka_t *make_consumer(const struct options *o, const struct config *cfg)
+/* The consumer's conf: ossd's own (kafkaconf_new: ossd's defaults, then the [kafka] sections
+ * of cfg when given), with a group of our own that never joins (partitions are assigned) and
+ * never commits, then the -X properties. NULL (reported) on a refused property. */
+static rd_kafka_conf_t *consumer_conf(const struct options *o, const struct config *cfg)
 {
-    static const char *const defaults[][2] = {
-        {"enable.auto.commit", "false"},          {"enable.auto.offset.store", "false"},
-        {"auto.offset.reset", "earliest"},        {"enable.partition.eof", "false"},
-        {"queued.max.messages.kbytes", "8192"},   {"fetch.max.bytes", "4194304"},
-        {"max.partition.fetch.bytes", "1048576"},
-    };
-    rd_kafka_conf_t *conf;
     char err[512];
-    rd_kafka_t *rk;
+    rd_kafka_conf_t *conf = kafkaconf_new(cfg, "consumer", err, sizeof(err));
 
-    if (cfg) {
-        conf = kafkaconf_new(cfg, "consumer", err, sizeof(err));
-        if (!conf) {
-            fprintf(stderr, "rawcopy: %s\n", err);
-            return NULL;
-        }
-    } else {
-        conf = rd_kafka_conf_new();
-        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-            if (conf_set(conf, defaults[i][0], defaults[i][1]) != 0)
-                goto fail;
+    if (!conf) {
+        fprintf(stderr, "rawcopy: %s\n", err);
+        return NULL;
     }
     if (conf_set(conf, "client.id", "ossd-rawcopy") != 0 ||
         conf_set(conf, "group.id", "ossd-rawcopy") != 0 ||
@@ -367,16 +315,45 @@ static rd_kafka_t *make_consumer(const struct options *o, const struct config *c
         if (conf_set(conf, k, eq + 1) != 0)
             goto fail;
     }
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-    if (!rk) {
-        fprintf(stderr, "rawcopy: consumer: %s\n", err);
-        goto fail;
-    }
-    rd_kafka_poll_set_consumer(rk);
-    return rk; /* conf is owned by rk */
+    return conf;
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+/* Prints the consumer's configuration, one "key=value" a line; 0 or 1. */
+static int print_conf(const struct options *o, const struct config *cfg)
+{
+    rd_kafka_conf_t *conf = consumer_conf(o, cfg);
+    const char **kv;
+    size_t n = 0;
+
+    if (!conf)
+        return 1;
+    kv = rd_kafka_conf_dump(conf, &n);
+    for (size_t i = 0; i + 1 < n; i += 2)
+        printf("%s=%s\n", kv[i], kv[i + 1]);
+    rd_kafka_conf_dump_free(kv, n);
+    rd_kafka_conf_destroy(conf);
+    return 0;
+}
+
+static rd_kafka_t *make_consumer(const struct options *o, const struct config *cfg)
+{
+    rd_kafka_conf_t *conf = consumer_conf(o, cfg);
+    char err[512];
+    rd_kafka_t *rk;
+
+    if (!conf)
+        return NULL;
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk) {
+        fprintf(stderr, "rawcopy: consumer: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk; /* conf is owned by rk */
 }
 
 /* Assigns every partition of the topic from its beginning; 0 or -1. */
@@ -451,16 +428,23 @@ int main(int argc, char **argv)
     }
     if (!o.topic)
         o.topic = "oss.submissions.v1";
+    if (o.print_conf) {
+        rc = print_conf(&o, cfg);
+        goto out;
+    }
     if (!o.pg_url || (!cfg && !o.brokers)) {
         fprintf(stderr, "rawcopy: give --config, or --brokers and --pg-url (--help)\n");
         rc = 2;
         goto out;
     }
 
-    pg = PQconnectdb(o.pg_url);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "rawcopy: PostgreSQL: %s", PQerrorMessage(pg));
-        goto out;
+    {
+        char err[1024];
+        pg = pgconn_open(o.pg_url, err, sizeof(err));
+        if (!pg) {
+            fprintf(stderr, "rawcopy: PostgreSQL: %s\n", err);
+            goto out;
+        }
     }
     if (pg_prepare(pg, &o, sql, sizeof(sql)) != 0)
         goto out;
@@ -540,7 +524,7 @@ out:
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
-    free(c.buf);
+    buf_free(&c.b);
     PQfinish(pg);
     config_free(cfg);
     return rc;

@@ -57,3 +57,19 @@ def test_the_validator_cannot_see_ossd_headers():
     r = make("-s", "layers", "JS_INC=-Ilib/jsonschema -Idaemon -Ihandlers")
     assert r.returncode != 0
     assert "lib/jsonschema sees ossd's headers" in r.stderr, r.stderr
+
+
+def test_lib_base_cannot_see_ossd_or_validator_headers(tmp_path):
+    r = make("-s", "layers")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "lib/base compiles with only its own include path" in r.stdout, r.stdout
+    # the probe notices when lib/base's flags let a header above it in
+    r = make("-s", "layers", "BASE_INC=-Ilib/base -Idaemon")
+    assert r.returncode != 0
+    assert "lib/base sees headers above it" in r.stderr, r.stderr
+    # and a lib/base source that includes an ossd header does not compile with its flags
+    bad = tmp_path / "bad.c"
+    bad.write_text('#include "base.h"\n#include "util.h"\n')
+    r = subprocess.run(["cc", "-I" + os.path.join(harness.REPO, "lib", "base"), "-fsyntax-only",
+                        str(bad)], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "util.h" in r.stderr, r.stderr

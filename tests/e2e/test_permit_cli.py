@@ -1,6 +1,6 @@
 """Permits in PostgreSQL (schemas/sql/006_permits.sql) and their operator commands: the migration
 upgrading a database with stored decisions in place (each activity a permit, R/MR issued, MT/T
-pending with the deadline daemon/calendar.c gives), the SQL working-day functions agreeing with
+pending with the deadline lib/base/calendar.c gives), the SQL working-day functions agreeing with
 the C calendar on a table of dates, `ossctl permit show` (the history newest last, refused
 updates with their code, never the officer's identity or the note) and
 `ossctl sla due` (running deadlines soonest first, --before). ossd does not write permits yet,
@@ -43,7 +43,7 @@ def sql(pg_url, query, *args):
 
 
 def c_deadlines(cases):
-    """[(last_day ISO date, sla_due ms)] of daemon/calendar.c for [(decided_at, n, holidays)]."""
+    """[(last_day ISO date, sla_due ms)] of lib/base/calendar.c for [(decided_at, n, holidays)]."""
     subprocess.run(["make", "-s", "build/tests/test_permit"], cwd=harness.REPO, check=True,
                    capture_output=True, timeout=600)
     text = "".join(json.dumps({"name": str(i), "risk": "MT", "decided_at": d, "n": n,

@@ -1,6 +1,6 @@
 """An independent model of the licence lifecycle of one permit (docs/lifecycle.md): the status
 table of PIA Lampiran 10 codes, the working-day calendar of Asia/Jakarta, the deadline clock
-(41/42/43/44) and deemed approval. Written apart from daemon/permit.c and daemon/calendar.c so
+(41/42/43/44) and deemed approval. Written apart from daemon/permit.c and lib/base/calendar.c so
 the two can be compared (tests/e2e/test_lifecycle_oracle.py); the choices where the rules are
 silent are the ones daemon/permit.h states:
 - checks in this order: CODE_UNKNOWN, the NIB revoked, status_at before the last applied one,

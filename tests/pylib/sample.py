@@ -8,36 +8,44 @@ encodes the district, birth date (+40 for women) and a serial.
 """
 import datetime
 import json
+import os
 import random
+import re
 
 SEMARANG_DISTRICTS = ["33.74.%02d" % i for i in range(1, 17)]
 
-# KBLI codes of the shipped seed, by sector, with their seed risk level.
-SECTORS = {
-    "services": (920, ["14120", "95291", "45407", "96111", "45202"]),
-    "handicraft": (955, ["32903", "16291", "13134", "14111"]),
-    "processed_food": (1260, ["10710", "10792", "10794", "10750", "56210"]),
-    "retail_and_stalls": (600, ["47112", "56102", "56103", "56104", "47761"]),
-    "regulated": (60, ["56290", "11040", "47722", "47721", "11010", "47221"]),
-}
-RISK = {
-    **{k: "R" for k in ["14120", "95291", "45407", "32903", "16291", "13134", "56102", "56103",
-                        "56104", "47112", "96111", "47761"]},
-    **{k: "MR" for k in ["10710", "10792", "10794", "14111", "56210", "10750", "45202"]},
-    **{k: "MT" for k in ["56290", "11040", "47722"]},
-    **{k: "T" for k in ["47721", "11010", "47221", "20292"]},
-}
+_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+SEED_SQL = os.path.join(_ROOT, "schemas", "sql", "003_refdata_seed.sql")
+SECTORS_TSV = os.path.join(_ROOT, "schemas", "seed", "sectors.tsv")
+
+
+def _seed_risk(path=SEED_SQL):
+    """{KBLI code: risk level} of the shipped seed's KBLI 2020 rows."""
+    rows = re.findall(r"\('2020', '(\d{5})', .*'(R|MR|MT|T)'\)", open(path, encoding="utf-8").read())
+    return dict(rows)
+
+
+def _sectors(path=SECTORS_TSV):
+    """{sector: (weight, [codes])} and {sector: [business name stems]}, in the file's order
+    (schemas/seed/sectors.tsv, which ossd-loadgen's table is generated from too)."""
+    sectors, business = {}, {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("sector\t") or not line.strip():
+                continue
+            sector, weight, code, what, _desc = line.rstrip("\n").split("\t")
+            sectors.setdefault(sector, (int(weight), []))[1].append(code)
+            business.setdefault(sector, []).append(what)
+    return sectors, business
+
+
+# The seed's KBLI codes by sector, and each code's seed risk level: read, not copied.
+RISK = _seed_risk()
+SECTORS, BUSINESS = _sectors()
 FIRST = ["Siti", "Budi", "Sri", "Agus", "Dewi", "Slamet", "Wahyu", "Rina", "Eko", "Nur",
          "Tri", "Endang", "Joko", "Yuni", "Bambang", "Lestari", "Hadi", "Ani"]
 LAST = ["Rahayu", "Santoso", "Wulandari", "Prasetyo", "Kusuma", "Hidayat", "Lestari",
         "Saputra", "Purnomo", "Setiawan", "Utami", "Nugroho"]
-BUSINESS = {
-    "services": ["Penjahit", "Vermak", "Bengkel Motor", "Pangkas Rambut", "Cuci Mobil"],
-    "handicraft": ["Kerajinan", "Anyaman Bambu", "Batik", "Konveksi"],
-    "processed_food": ["Roti", "Kue Basah", "Keripik", "Lauk Matang", "Katering"],
-    "retail_and_stalls": ["Toko Kelontong", "Warung Makan", "Kedai", "Angkringan", "Florist"],
-    "regulated": ["Katering Kantor", "Minuman Segar", "Toko Obat", "Apotek", "Toko Minuman"],
-}
 STREETS = ["Jl. Pemuda", "Jl. Pandanaran", "Jl. Gajahmada", "Jl. Majapahit", "Jl. Setiabudi",
            "Jl. Ngesrep Timur", "Jl. Kedungmundu", "Jl. Fatmawati", "Jl. Wolter Monginsidi"]
 

@@ -1,4 +1,4 @@
-/* test_calendar: daemon/calendar.c: Asia/Jakarta dates, working days and deadlines (stop, resume
+/* test_calendar: lib/base/calendar.c: Asia/Jakarta dates, working days and deadlines (stop, resume
  * and restart), table-driven over weekends, holidays, year ends and Jakarta midnight. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_refdata: daemon/refdata.c and daemon/csv.c: building, lookups, the CSV reader, the full
+/* test_refdata: daemon/refdata.c and lib/base/csv.c: building, lookups, the CSV reader, the full
  * official tables (when shared/data is present) and PostgreSQL (when OSSD_TEST_PG_URL is set). */
 #include <setjmp.h>
 #include <stdarg.h>

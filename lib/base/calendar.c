@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "timeutil.h"
+
 /* floor(a / b) for b > 0, also for negative a. */
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -13,29 +15,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 int32_t cal_day_from_civil(int y, int m, int d)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-    return (int32_t)(era * 146097 + doe - 719468);
-}
-
-void cal_civil_from_day(int32_t day, int *y, int *m, int *d)
-{
-    int64_t z = (int64_t)day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-    *m = (int)mm;
-    *d = (int)dd;
+    return (int32_t)days_from_civil(y, m, d);
 }
 
 static int digits(const char *s, int n)
@@ -80,7 +60,7 @@ void cal_format_date(int32_t day, char out[11])
 {
     int y, m, d;
 
-    cal_civil_from_day(day, &y, &m, &d);
+    civil_from_days(day, &y, &m, &d);
     put_digits(out, (unsigned)y, 4);
     out[4] = '-';
     put_digits(out + 5, (unsigned)m, 2);

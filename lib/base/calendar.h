@@ -1,7 +1,7 @@
 /* calendar: working days in Asia/Jakarta and the service-level deadlines built on them (pure
  * computation, no I/O, no clock: every instant is passed in). */
-#ifndef OSSD_CALENDAR_H
-#define OSSD_CALENDAR_H
+#ifndef BASE_CALENDAR_H
+#define BASE_CALENDAR_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,11 +35,9 @@ struct cal_deadline {
     int64_t due_ms;   /* 00:00 Asia/Jakarta of L + 1, as epoch ms */
 };
 
-/* The day number of a civil date (proleptic Gregorian); no range check. */
+/* The day number of a civil date (proleptic Gregorian); no range check. The other way:
+ * civil_from_days (timeutil.h). */
 int32_t cal_day_from_civil(int y, int m, int d);
-
-/* The civil date of a day number. */
-void cal_civil_from_day(int32_t day, int *y, int *m, int *d);
 
 /* Parses exactly "YYYY-MM-DD" (a real calendar date, year 1970-9999). Returns 0 with *day set,
  * or -1 when malformed. */
@@ -84,4 +82,4 @@ void cal_deadline_restart(const struct cal_holidays *h, int64_t restart_ms, unsi
 void cal_deadline_resume(const struct cal_holidays *h, struct cal_deadline *dl, int64_t stop_ms,
                          int64_t resume_ms);
 
-#endif /* OSSD_CALENDAR_H */
+#endif /* BASE_CALENDAR_H */

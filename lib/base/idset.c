@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "util.h"
+#include "base.h"
 
 static size_t idset_home(const struct idset *s, int64_t id)
 {

@@ -1,6 +1,6 @@
 /* csv: a streaming RFC 4180 reader (quoted fields, "" escapes, newlines inside quotes, CRLF). */
-#ifndef OSSD_CSV_H
-#define OSSD_CSV_H
+#ifndef BASE_CSV_H
+#define BASE_CSV_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -32,4 +32,4 @@ int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen
 /* Frees the reader; csv_free(NULL) is a no-op. */
 void csv_free(struct csv_reader *r);
 
-#endif /* OSSD_CSV_H */
+#endif /* BASE_CSV_H */

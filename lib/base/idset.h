@@ -1,7 +1,7 @@
 /* idset: a set of positive 64-bit ids (outbox rows), for membership tests
  * on the hot path. Zero-initialise; idset_free releases. */
-#ifndef OSSD_IDSET_H
-#define OSSD_IDSET_H
+#ifndef BASE_IDSET_H
+#define BASE_IDSET_H
 
 #include <stddef.h>
 #include <stdint.h>

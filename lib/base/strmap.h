@@ -1,6 +1,6 @@
 /* strmap: a small open-addressing hash map from strings to pointers, for per-batch lookups. */
-#ifndef OSSD_STRMAP_H
-#define OSSD_STRMAP_H
+#ifndef BASE_STRMAP_H
+#define BASE_STRMAP_H
 
 #include <stddef.h>
 
