@@ -5,6 +5,7 @@ import threading
 import time
 
 import harness
+import pytest
 import sample
 
 
@@ -45,9 +46,14 @@ def test_kafka_brokers_down_and_up(env):
     assert d.alive()
 
 
-def test_three_instances_one_killed_and_restarted(env):
+COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
+
+
+@pytest.mark.parametrize("strategy", ["eager", "cooperative"])
+def test_three_instances_one_killed_and_restarted(env, strategy):
     msgs, ids = sample.corpus(9000, 13, "group")
-    ds = [env.daemon(batch_max=200, name="ossd%d" % i) for i in range(3)]
+    extra = COOPERATIVE if strategy == "cooperative" else ""
+    ds = [env.daemon(batch_max=200, name="ossd%d" % i, extra=extra) for i in range(3)]
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 500, 120,
@@ -59,8 +65,6 @@ def test_three_instances_one_killed_and_restarted(env):
     env.check_exact(ids)
     assert all(d.alive() for d in ds)
 
-
-COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
 
 
 def test_three_instances_cooperative_sticky(env):

@@ -6,13 +6,21 @@ import threading
 import time
 
 import harness
+import pytest
 import sample
 
 N = int(os.environ.get("OSSD_SIGKILL_N", "20000"))
 KILLS = int(os.environ.get("OSSD_SIGKILL_KILLS", "5"))
 
 
-def test_sigkill_loop_exact_accounting(env):
+STRATEGIES = {
+    "eager": "",
+    "cooperative": "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n",
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_sigkill_loop_exact_accounting(env, strategy):
     gen = sample.Generator(seed=42, invalid_ratio=0.05, prefix="kill")
     msgs = []
     for _ in range(N):
@@ -21,7 +29,7 @@ def test_sigkill_loop_exact_accounting(env):
     ids = {json.loads(v)["submission_id"] for _, v in msgs}
     assert len(ids) == N
 
-    d = env.daemon(batch_max=500)
+    d = env.daemon(batch_max=500, extra=STRATEGIES[strategy])
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
     rnd = random.Random(7)
