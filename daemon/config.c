@@ -1,6 +1,7 @@
 /* config: the INI file -> an immutable config object; a reload builds a new one. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <librdkafka/rdkafka.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 enum key_type { KEY_STR, KEY_INT };
@@ -232,12 +234,32 @@ static int check_values(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* 1 when name contains one of the words (ASCII, case-insensitive). */
+/*
+ * 1 when one of the words of name (split at every character that is not a letter or a
+ * digit, and where a lower-case letter meets an upper-case one: "sasl.oauthbearer.config",
+ * "api_key", "apiKey") is one of words, or that word with a plural "s" (ASCII,
+ * case-insensitive). Whole words, so that "authority" is not "auth" and "keytab" (a file)
+ * is not "key".
+ */
 static int name_has_word(const char *name, const char *const *words, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcasestr(name, words[i]))
-            return 1;
+    const char *p = name;
+
+    while (*p) {
+        while (*p && !isalnum((unsigned char)*p))
+            p++;
+        const char *w = p;
+        while (*p && isalnum((unsigned char)*p) &&
+               !(p > w && islower((unsigned char)p[-1]) && isupper((unsigned char)*p)))
+            p++;
+        size_t wl = (size_t)(p - w);
+        for (size_t i = 0; wl && i < n; i++) {
+            size_t l = strlen(words[i]);
+            if ((wl == l || (wl == l + 1 && (w[l] == 's' || w[l] == 'S'))) &&
+                strncasecmp(w, words[i], l) == 0)
+                return 1;
+        }
+    }
     return 0;
 }
 
@@ -257,18 +279,18 @@ static int value_has_password(const char *value)
 
 /*
  * 1 when the config carries a secret a world-readable file must not hold:
- * in a [kafka*] section, a key whose name contains password, secret, token,
+ * in a [kafka*] section, a key with a word (see name_has_word) password, secret, token,
  * oauthbearer or key (sasl.password, ssl.key.pem, sasl.oauthbearer.config,
  * sasl.oauthbearer.client.secret...), except file locations (names ending
  * in .location: the file has its own mode); in a [handler.*] section, a key
- * whose name contains password, secret, token, key, credential or auth, or a
+ * with a word password, passwd, secret, token, key, credential or auth, or a
  * value carrying a password (scheme://user:password@host, password=...).
  * *what names the first one found (section and key, never the value).
  */
 static int config_secret(const struct config *cfg, char *what, size_t whatlen)
 {
     static const char *const kafka_words[] = {"password", "secret", "token", "oauthbearer", "key"};
-    static const char *const handler_words[] = {"password", "secret",     "token",
+    static const char *const handler_words[] = {"password", "passwd",     "secret", "token",
                                                 "key",      "credential", "auth"};
 
     for (size_t i = 0; i < cfg->n_sections; i++) {

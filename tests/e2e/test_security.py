@@ -269,6 +269,7 @@ def test_world_readable_config_with_a_kafka_secret_is_refused(env):
     ("kafka.consumer", "ssl.keystore.password = %s", "[kafka.consumer] ssl.keystore.password"),
     # [handler.*]: a key named for a secret, or a value carrying a password
     ("handler.localreg", "api_token = %s", "[handler.localreg] api_token"),
+    ("handler.localreg", "apiKey = %s", "[handler.localreg] apiKey"),
     ("handler.localreg", "endpoint = https://ossd:%s@registry.example/api",
      "[handler.localreg] endpoint"),
     ("handler.localreg", "dsn = host=db user=ossd password=%s", "[handler.localreg] dsn"),
@@ -288,12 +289,14 @@ def test_world_readable_config_with_any_secret_is_refused(env, section, line, na
 
 
 def test_world_readable_config_without_secrets_is_accepted(env):
-    """File locations and ordinary handler settings are no secrets."""
+    """File locations and ordinary handler settings are no secrets: whole words count, so
+    a Kerberos keytab (a file) is not a key and an authority is not an auth."""
     d = unstarted(env, handlers="identity, region, kbli, activity, scale, risk, localreg")
     text = open(d.conf).read() + (
         "\n[kafka.producer]\nssl.key.location = /etc/ossd/client.key\n"
         "ssl.ca.location = /etc/ossd/ca.pem\n"
-        "[handler.localreg]\nrules = 47221@33.74\n")
+        "sasl.kerberos.keytab = /etc/ossd/ossd.keytab\n"
+        "[handler.localreg]\nrules = 47221@33.74\nauthority = 33.74\n")
     write_conf(d.conf, text, 0o644)
     r = ossd("--config", d.conf, "--check-config")
     assert "readable by everyone" not in r.stderr, r.stderr
