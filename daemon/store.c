@@ -126,8 +126,12 @@ char *store_conninfo(const struct config *cfg, char *err, size_t errlen)
 }
 
 /* Every statement and lock wait is bounded in time, as the connect is (pgconn_open): no thread
- * of ossd waits on PostgreSQL for longer than the watchdog allows. */
+ * of ossd waits on PostgreSQL for longer than the watchdog allows. The writer's batch
+ * transactions get 30 s; the main thread's control session, which pings the watchdog between
+ * its statements (every WatchdogSec / 2, 15 s with the shipped unit), gets 10 s, so that one
+ * statement and one connect (5 s) stay within one ping interval. */
 #define STORE_STATEMENT_TIMEOUT "SET statement_timeout = '30s'; SET lock_timeout = '10s'; "
+#define STORE_CONTROL_TIMEOUT   "SET statement_timeout = '10s'; SET lock_timeout = '5s'; "
 
 int store_connect(struct store *st, char *err, size_t errlen)
 {
@@ -149,7 +153,7 @@ int store_connect(struct store *st, char *err, size_t errlen)
                 st->lookups_only ? STORE_STATEMENT_TIMEOUT
                     "SET synchronous_commit = on; SET application_name = 'ossd'; "
                     "SET jit = off; SET enable_seqscan = off"
-                                 : STORE_STATEMENT_TIMEOUT
+                                 : STORE_CONTROL_TIMEOUT
                     "SET synchronous_commit = on; SET application_name = 'ossd'; SET jit = off",
                 err, errlen) != 0) {
         PQfinish(st->conn);
