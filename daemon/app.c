@@ -8,8 +8,12 @@
  * writer.cur (in the writer's transaction, retried until it commits), the
  * writer's done list (committed, or given up), or nowhere (committed and
  * finished, or given up). Batches move cur -> next -> writer.cur -> done in
- * that order and are committed in that order, so per partition the offsets
- * of a later place are higher than those of an earlier one.
+ * that order and are committed in that order. Within one assignment of a
+ * partition the offsets of a later place are higher; after a revoke and a
+ * new assignment of the same partition, cur may consume again what
+ * writer.cur still holds. Safety does not rest on that order: the second
+ * copy is a duplicate the store skips, and stored offsets only move forward
+ * (tests/model/README.md, the ORDER_ONLY variation).
  *
  * Transitions: fill (poll into cur), decide (gate and chain over cur; a
  * handler RETRY resets cur's decisions), submit (cur -> next, only when next

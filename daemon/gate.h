@@ -1,4 +1,4 @@
-/* gate: the dead-letter checks of CONTRACT section 6, in their order. */
+/* gate: the dead-letter checks of docs/dead-letters.md, in their order. */
 #ifndef OSSD_GATE_H
 #define OSSD_GATE_H
 

@@ -15,7 +15,7 @@
 #include "util.h"
 
 /*
- * Semantics (CONTRACT section 4):
+ * Semantics (docs/rules.md):
  * - A province is known when its two-digit code was added (as a region of its own).
  * - region(code) of a district "NN.NN.NN": known when the district was added. Of a village
  *   "NN.NN.NN.NNNN": its district must be known, and when the data holds ANY village of that

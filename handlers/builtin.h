@@ -4,7 +4,7 @@
 
 #include "ossd_handler.h"
 
-/* CONTRACT section 4 checks and enrichment, one handler each. */
+/* The checks and enrichment of docs/rules.md, one handler each. */
 extern const struct ossd_handler_type handler_identity; /* NIK, age, NPWP */
 extern const struct ossd_handler_type handler_region;   /* region codes, authority */
 extern const struct ossd_handler_type handler_kbli;     /* KBLI codes known */

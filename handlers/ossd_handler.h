@@ -80,7 +80,7 @@ struct ossd_submission {
     const void *doc; /* the whole parsed document (a jansson json_t *), read-only */
 };
 
-/* One reason for a rejection: a CONTRACT reason code, the JSON Pointer of the
+/* One reason for a rejection: a reason code of docs/rules.md, the JSON Pointer of the
  * offending value ("" for the document) and a message that names the rule
  * broken and never echoes an identity or contact value. */
 struct ossd_reason {

@@ -1,4 +1,4 @@
-/* rules.c: the pure decision rules of CONTRACT section 4. */
+/* rules.c: the pure decision rules of docs/rules.md. */
 #include "rules.h"
 
 #include <stdio.h>

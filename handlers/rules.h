@@ -1,4 +1,4 @@
-/* rules.h: the pure decision rules of CONTRACT section 4 (NIK, age, NPWP, scale, permit, region
+/* rules.h: the pure decision rules of docs/rules.md (NIK, age, NPWP, scale, permit, region
  * codes), shared by the built-in handlers. No state, no allocation, thread-safe. */
 #ifndef OSSD_RULES_H
 #define OSSD_RULES_H

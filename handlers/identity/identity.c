@@ -1,4 +1,4 @@
-/* identity: NIK structure and consistency, minimum age, NPWP (CONTRACT section 4). */
+/* identity: NIK structure and consistency, minimum age, NPWP (docs/rules.md). */
 #include <stdio.h>
 #include <string.h>
 

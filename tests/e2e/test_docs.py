@@ -261,7 +261,6 @@ def test_the_comparison_sees_a_drift():
 OUTSIDE = re.compile(r"\bCONTRACT\b|CONTRACT\.md|shared/(CONTRACT|OSS-FACTS|ARCHITECTURE|STYLE)")
 
 
-@pytest.mark.xfail(reason="C citations replaced at merge", strict=False)
 def test_no_tracked_file_cites_the_outside_contract():
     files = subprocess.run(["git", "-C", harness.REPO, "ls-files", "-z"], capture_output=True,
                            check=True, timeout=60).stdout.decode().split("\0")

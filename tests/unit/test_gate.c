@@ -1,4 +1,4 @@
-/* test_gate: the dead-letter checks of CONTRACT section 6 in their order, table-driven, and the
+/* test_gate: the dead-letter checks of docs/dead-letters.md in their order, table-driven, and the
  * number-underflow scan with its boundaries (the smallest double rounds up, half of it to zero). */
 #include <setjmp.h>
 #include <stdarg.h>

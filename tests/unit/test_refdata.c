@@ -562,7 +562,7 @@ static void test_full_tables(void **state)
 
 /* ---- the shipped seed (schemas/sql/003_refdata_seed.sql) ------------------------------------ */
 
-/* CONTRACT section 4: the KBLI codes the shipped data must hold, with their risk levels. */
+/* docs/rules.md: the KBLI codes the shipped data must hold, with their risk levels. */
 static const struct {
     const char *code, *risk;
 } contract_kbli[] = {
@@ -651,7 +651,7 @@ static struct refdata *seed_refdata(void)
     return rd;
 }
 
-/* What CONTRACT section 4 asks of the shipped data, checked on any refdata holding it. */
+/* What docs/rules.md asks of the shipped data, checked on any refdata holding it. */
 static void check_seed_content(const struct refdata *rd)
 {
     const struct ossd_refdata *api = refdata_api(rd);
@@ -815,7 +815,7 @@ static void test_load_pg(void **state)
     refdata_free(rd);
     exec_ok(conn, "ROLLBACK");
 
-    /* The shipped seed, loaded on empty tables, has what CONTRACT section 4 asks. */
+    /* The shipped seed, loaded on empty tables, has what docs/rules.md asks. */
     exec_ok(conn, "BEGIN");
     sql = read_file(path);
     exec_ok(conn, sql);
