@@ -17,41 +17,7 @@
 #include "permit.h"
 #include "util.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The shipped fixed-date national holidays of 2026 and 2027, as the seed holds them. */
-static const char *const seed_holidays[] = {
-    "2026-01-01", "2026-05-01", "2026-06-01", "2026-08-17", "2026-12-25",
-    "2027-01-01", "2027-05-01", "2027-06-01", "2027-08-17", "2027-12-25",
-};
-static int32_t holiday_days[N_ELEMS(seed_holidays)];
-static struct cal_holidays holidays = {holiday_days, N_ELEMS(seed_holidays)};
-
-static int setup_holidays(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < N_ELEMS(seed_holidays); i++)
-        if (cal_parse_date(seed_holidays[i], &holiday_days[i]) != 0)
-            return -1;
-    return 0;
-}
-
-static int64_t ms(const char *rfc3339)
-{
-    int64_t v = 0;
-
-    if (rfc3339_to_ms(rfc3339, &v) != 0)
-        fail_msg("bad instant in the table: %s", rfc3339);
-    return v;
-}
-
-static int32_t day(const char *date)
-{
-    int32_t d = 0;
-
-    if (cal_parse_date(date, &d) != 0)
-        fail_msg("bad date in the table: %s", date);
-    return d;
+#include "cal_fixture.h"
 }
 
 /* A pending permit decided on Monday 2026-11-30 10:00 Jakarta, N = 5: L = Monday 2026-12-07. */
