@@ -598,6 +598,11 @@ static void reload(struct app *a)
     p = pipeline_new(cfg, err, sizeof(err));
     if (!p)
         goto fail;
+    /* connect now if the session was just dropped (a read-only answer to an outbox update
+     * drops it, and ctl_ok waits a second between attempts): reading the reference data
+     * needs only a session that answers, not one that may write */
+    if (!store_connected(a->ctl))
+        a->t_ctl = mono_ms() - 1000;
     if (!ctl_ok(a)) {
         snprintf(err, sizeof(err), "PostgreSQL is unavailable to load reference data");
         goto fail;
