@@ -4,8 +4,8 @@ size, created_at; never the payload, and a dead letter's key only when it cannot
 number, a phone number or an email), released one by one and all at once (attempted_at back to
 NULL, so the re-send claims them), and the exit codes. The rows are inserted directly."""
 import json
-import os
 import subprocess
+import time
 
 import psycopg2
 
@@ -96,6 +96,26 @@ def test_outbox_parked_and_release(env):
     assert ossctl(pg, "outbox", "release", "--all").stdout.strip() == "released 0 parked rows"
     # The published row was never parked in the re-send's sense: left as it was.
     assert sql(pg, "SELECT count(*) FROM outbox WHERE attempted_at = 'infinity'") == [(1,)]
+
+
+def test_a_released_row_is_sent_by_the_running_daemon(env):
+    """A parked row stays in the outbox across several re-send periods; released, the running
+    ossd's re-send claims it, Kafka gets it with its key and value, and the row is deleted."""
+    d = env.daemon(resend_ms=500)
+    col = env.collector(harness.TOPICS[1])
+    key, value = "9120309876543", json.dumps({"specversion": "1.0", "id": "parked-1"})
+    row = insert(env.pg_url, harness.TOPICS[1], key, value)
+    time.sleep(3)  # several re-send periods: a parked row is not claimed
+    col.poll(1)
+    assert [m for m in col.messages if m.key() == key.encode()] == []
+    assert ossctl(env.pg_url, "outbox", "parked").stdout.splitlines()[-1] == "1 parked row"
+    assert ossctl(env.pg_url, "outbox", "release", "--all").stdout.strip() \
+        == "released 1 parked row"
+    got = col.wait(lambda ms: any(m.key() == key.encode() for m in ms), 120, "the released row")
+    assert [m.value() for m in got if m.key() == key.encode()] == [value.encode()]
+    harness.wait_for(lambda: not env.sql("SELECT 1 FROM outbox WHERE id = %s", row) or None,
+                     60, "the published row to be deleted")
+    assert d.alive()
 
 
 def test_outbox_cli_usage(env):
