@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pgconn.h"
+#include "ossctl_table.h"
 #include "util.h"
 
 /* The parked rows' columns: never msg_value (an event or dead letter can carry contact data),
@@ -31,28 +32,6 @@
     "RETURNING id"
 
 /* Prints r as aligned columns under their names; NULL as "-". */
-static void print_table(PGresult *r)
-{
-    int cols = PQnfields(r), rows = PQntuples(r);
-    int *w = xcalloc((size_t)cols, sizeof(int));
-
-    for (int c = 0; c < cols; c++) {
-        w[c] = (int)strlen(PQfname(r, c));
-        for (int i = 0; i < rows; i++) {
-            int len = PQgetisnull(r, i, c) ? 1 : (int)strlen(PQgetvalue(r, i, c));
-            if (len > w[c])
-                w[c] = len;
-        }
-    }
-    for (int c = 0; c < cols; c++)
-        printf("%-*s%s", c + 1 < cols ? w[c] : 0, PQfname(r, c), c + 1 < cols ? "  " : "\n");
-    for (int i = 0; i < rows; i++)
-        for (int c = 0; c < cols; c++)
-            printf("%-*s%s", c + 1 < cols ? w[c] : 0,
-                   PQgetisnull(r, i, c) ? "-" : PQgetvalue(r, i, c), c + 1 < cols ? "  " : "\n");
-    free(w);
-}
-
 static int usage(void)
 {
     fprintf(stderr, "usage: ossctl outbox parked [--limit N]\n"
@@ -86,7 +65,7 @@ static int parked(PGconn *conn, int argc, char **argv)
         return 2;
     }
     if (PQntuples(r) > 0)
-        print_table(r);
+        ossctl_print_table(r);
     printf("%d parked row%s\n", PQntuples(r), PQntuples(r) == 1 ? "" : "s");
     PQclear(r);
     return 0;
