@@ -12,6 +12,7 @@
 #include "item.h"
 #include "jsonschema.h"
 #include "ossctl_dlq.h"
+#include "ossctl_outbox.h"
 #include "ossctl_permit.h"
 #include "ossctl_refdata.h"
 #include "store.h"
@@ -30,6 +31,8 @@ static void usage(FILE *fp)
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
                 "  dlq show ID                         one dead letter, with its payload\n"
                 "  dlq replay ID...|--all [--code C]   re-inject into their source topics\n"
+                "  outbox parked [--limit N]           outbox rows parked as undeliverable\n"
+                "  outbox release ID...|--all          let the re-send take parked rows again\n"
                 "  permit show PERMIT_ID               a permit and its history, newest last\n"
                 "  sla due [--before T] [--limit N]    running deadlines, soonest first\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
@@ -245,6 +248,8 @@ int main(int argc, char **argv)
         rc = ossctl_status_main(sub_argc, sub_argv, pg, cfg);
     } else if (strcmp(cmd, "dlq") == 0) {
         rc = ossctl_dlq_main(sub_argc, sub_argv, pg, cfg);
+    } else if (strcmp(cmd, "outbox") == 0) {
+        rc = ossctl_outbox_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "permit") == 0) {
         rc = ossctl_permit_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "sla") == 0) {

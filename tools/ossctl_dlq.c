@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kafkaconf.h"
+#include "ossctl_table.h"
 #include "util.h"
 #include "pgconn.h"
 
@@ -21,25 +22,6 @@ static PGconn *connect_pg(const char *pg)
     return conn;
 }
 
-static void print_table(PGresult *r)
-{
-    int cols = PQnfields(r), rows = PQntuples(r);
-    int *w = xcalloc((size_t)cols, sizeof(int));
-
-    for (int c = 0; c < cols; c++) {
-        w[c] = (int)strlen(PQfname(r, c));
-        for (int i = 0; i < rows; i++)
-            if ((int)strlen(PQgetvalue(r, i, c)) > w[c])
-                w[c] = (int)strlen(PQgetvalue(r, i, c));
-    }
-    for (int c = 0; c < cols; c++)
-        printf("%-*s%s", w[c], PQfname(r, c), c + 1 < cols ? "  " : "\n");
-    for (int i = 0; i < rows; i++)
-        for (int c = 0; c < cols; c++)
-            printf("%-*s%s", w[c], PQgetvalue(r, i, c), c + 1 < cols ? "  " : "\n");
-    free(w);
-}
-
 static int show_query(PGconn *conn, const char *title, const char *sql, int n,
                       const char *const *params)
 {
@@ -51,7 +33,7 @@ static int show_query(PGconn *conn, const char *title, const char *sql, int n,
     }
     if (title)
         printf("%s\n", title);
-    print_table(r);
+    ossctl_print_table(r);
     PQclear(r);
     return 0;
 }

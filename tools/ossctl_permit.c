@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "ossctl_table.h"
 #include "util.h"
 #include "pgconn.h"
 
@@ -59,28 +60,6 @@ static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *
 }
 
 /* Prints r as aligned columns under their names; NULL as "-". */
-static void print_table(PGresult *r)
-{
-    int cols = PQnfields(r), rows = PQntuples(r);
-    int *w = xcalloc((size_t)cols, sizeof(int));
-
-    for (int c = 0; c < cols; c++) {
-        w[c] = (int)strlen(PQfname(r, c));
-        for (int i = 0; i < rows; i++) {
-            int len = PQgetisnull(r, i, c) ? 1 : (int)strlen(PQgetvalue(r, i, c));
-            if (len > w[c])
-                w[c] = len;
-        }
-    }
-    for (int c = 0; c < cols; c++)
-        printf("%-*s%s", c + 1 < cols ? w[c] : 0, PQfname(r, c), c + 1 < cols ? "  " : "\n");
-    for (int i = 0; i < rows; i++)
-        for (int c = 0; c < cols; c++)
-            printf("%-*s%s", c + 1 < cols ? w[c] : 0,
-                   PQgetisnull(r, i, c) ? "-" : PQgetvalue(r, i, c), c + 1 < cols ? "  " : "\n");
-    free(w);
-}
-
 /* 1 when s has the shape of a permit_id: 13 digits, '-', 5 digits, '-', 6 digits. */
 static int permit_id_valid(const char *s)
 {
@@ -120,7 +99,7 @@ static int permit_show(PGconn *conn, const char *id)
         printf("\nhistory: no status update yet\n");
     } else {
         printf("\nhistory (%d, newest last):\n", PQntuples(h));
-        print_table(h);
+        ossctl_print_table(h);
     }
     rc = 0;
 out:
@@ -216,7 +195,7 @@ int ossctl_sla_main(int argc, char **argv, const char *pg)
     for (int i = 0; i < PQntuples(r); i++)
         overdue += strcmp(PQgetvalue(r, i, 7), "yes") == 0;
     if (PQntuples(r) > 0)
-        print_table(r);
+        ossctl_print_table(r);
     printf("%d running deadline%s%s%s, %d overdue\n", PQntuples(r), PQntuples(r) == 1 ? "" : "s",
            before[0] ? " due before " : "", before, overdue);
     rc = 0;
