@@ -104,31 +104,35 @@ static void log_write(int level, const char *const *fields, const char *msg)
     buf_free(&b);
 }
 
-void log_fields(int level, const char *const *fields, const char *fmt, ...)
+static void log_vfields(int level, const char *const *fields, const char *fmt, va_list ap)
 {
     char msg[2048];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_write(level, fields, msg);
+}
+
+void log_fields(int level, const char *const *fields, const char *fmt, ...)
+{
     va_list ap;
 
     if (!log_enabled(level))
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_vfields(level, fields, fmt, ap);
     va_end(ap);
-    log_write(level, fields, msg);
 }
 
 void log_msg(int level, const char *message_id, const char *fmt, ...)
 {
     const char *fields[] = {message_id, NULL};
-    char msg[2048];
     va_list ap;
 
     if (!log_enabled(level))
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_vfields(level, fields, fmt, ap);
     va_end(ap);
-    log_write(level, fields, msg);
 }
 
 void log_mask_nik(const char *nik, char *out, size_t outlen)

@@ -18,18 +18,6 @@ int32_t cal_day_from_civil(int y, int m, int d)
     return (int32_t)days_from_civil(y, m, d);
 }
 
-static int digits(const char *s, int n)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 int cal_parse_date(const char *s, int32_t *day)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -37,9 +25,9 @@ int cal_parse_date(const char *s, int32_t *day)
 
     if (!s || s[4] != '-' || s[7] != '-' || s[10] != '\0')
         return -1;
-    y = digits(s, 4);
-    m = digits(s + 5, 2);
-    d = digits(s + 8, 2);
+    y = parse_digits(s, 4);
+    m = parse_digits(s + 5, 2);
+    d = parse_digits(s + 8, 2);
     if (y < 1970 || m < 1 || m > 12 || d < 1)
         return -1;
     max = mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));

@@ -68,8 +68,7 @@ void format_rfc3339_ms(int64_t ms, char out[32])
     *o = '\0';
 }
 
-/* n digits at s as a number, or -1. */
-static int digits(const char *s, int n)
+int parse_digits(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -110,9 +109,10 @@ int rfc3339_to_ms(const char *s, int64_t *out)
     if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
         return -1;
-    if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 || mo > 12 ||
-        (d = digits(s + 8, 2)) < 1 || d > 31 || (h = digits(s + 11, 2)) < 0 || h > 23 ||
-        (mi = digits(s + 14, 2)) < 0 || mi > 59 || (sec = digits(s + 17, 2)) < 0 || sec > 60)
+    if ((y = parse_digits(s, 4)) < 0 || (mo = parse_digits(s + 5, 2)) < 1 || mo > 12 ||
+        (d = parse_digits(s + 8, 2)) < 1 || d > 31 || (h = parse_digits(s + 11, 2)) < 0 || h > 23 ||
+        (mi = parse_digits(s + 14, 2)) < 0 || mi > 59 || (sec = parse_digits(s + 17, 2)) < 0 ||
+        sec > 60)
         return -1;
     s += 19;
     if (*s == '.') {
@@ -128,7 +128,7 @@ int rfc3339_to_ms(const char *s, int64_t *out)
     if (*s == 'Z' || *s == 'z') {
         s++;
     } else if ((*s == '+' || *s == '-') && strlen(s) == 6 && s[3] == ':') {
-        int oh = digits(s + 1, 2), om = digits(s + 4, 2);
+        int oh = parse_digits(s + 1, 2), om = parse_digits(s + 4, 2);
         if (oh < 0 || om < 0 || oh > 23 || om > 59)
             return -1;
         off_min = (oh * 60 + om) * (*s == '-' ? -1 : 1);

@@ -21,4 +21,7 @@ void civil_from_days(int64_t z, int *y, int *m, int *d);
  * into epoch milliseconds. 0, or -1 when malformed. */
 int rfc3339_to_ms(const char *s, int64_t *out);
 
+/* The n ASCII digits at s as a number, or -1 when one of them is not a digit. */
+int parse_digits(const char *s, int n);
+
 #endif

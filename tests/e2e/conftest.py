@@ -80,13 +80,7 @@ class Env:
         return c
 
     def sql(self, query, *args):
-        conn = psycopg2.connect(self.pg_url)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall() if cur.description else None
-        finally:
-            conn.close()
+        return harness.sql(self.pg_url, query, *args)
 
     def decided(self):
         """Decisions stored so far; -1 while PostgreSQL does not answer."""

@@ -16,21 +16,8 @@ NIK = "3171234567890123"
 SECRET = "siti.rahayu@example.co.id"
 
 
-def ossctl(pg_url, *args, expect=0):
-    r = subprocess.run([harness.OSSCTL, "--pg-url", pg_url, *args], capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == expect, "exit %d:\n%s%s" % (r.returncode, r.stdout, r.stderr)
-    return r
-
-
-def sql(pg_url, query, *args):
-    conn = psycopg2.connect(pg_url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
+ossctl = harness.ossctl
+sql = harness.sql
 
 
 def insert(pg_url, topic, key, value, headers=(), attempted="infinity", published=None):

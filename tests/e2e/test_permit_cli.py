@@ -25,21 +25,8 @@ SEED_HOLIDAYS = ["%d-%s" % (y, md) for y in (2026, 2027)
                  for md in ("01-01", "05-01", "06-01", "08-17", "12-25")]
 
 
-def ossctl(pg_url, *args, expect=0):
-    r = subprocess.run([harness.OSSCTL, "--pg-url", pg_url, *args], capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == expect, "exit %d:\n%s%s" % (r.returncode, r.stdout, r.stderr)
-    return r
-
-
-def sql(pg_url, query, *args):
-    conn = psycopg2.connect(pg_url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
+ossctl = harness.ossctl
+sql = harness.sql
 
 
 def c_deadlines(cases):

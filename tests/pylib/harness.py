@@ -363,6 +363,25 @@ class Daemon:
         return rc
 
 
+def sql(pg_url, query, *args):
+    """Runs one statement in its own connection and transaction; its rows, or None."""
+    conn = psycopg2.connect(pg_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def ossctl(pg_url, *args, expect=0):
+    """build/ossctl --pg-url pg_url ARGS; asserts its exit status, returns the run."""
+    r = subprocess.run([OSSCTL, "--pg-url", pg_url, *args], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == expect, "exit %d:\n%s%s" % (r.returncode, r.stdout, r.stderr)
+    return r
+
+
 def migrate(pg_url):
     r = subprocess.run([OSSCTL, "--pg-url", pg_url, "migrate"],
                        env=dict(os.environ, OSSD_DATADIR=os.path.join(REPO, "schemas")),
