@@ -7,6 +7,7 @@ ossd is SIGKILLed and restarted.
 The scenarios are functions of (env, n, cycles): this file runs them small (make check);
 tests/soak/ runs them big, with OSSD_SOAK_* sizes. test_faults.py covers one PostgreSQL
 outage, one broker outage and one killed member of a group."""
+import contextlib
 import os
 import random
 import shutil
@@ -221,11 +222,11 @@ def can_mount():
     return None
 
 
-def run_disk_full(env, n, cycles=1):
-    """The test database lives in a tablespace on a small tmpfs; a filler file leaves it no
-    room, so writes fail with SQLSTATE 53100 (could not extend file: No space left on device;
-    the WAL stays on the main disk, so PostgreSQL itself stays up). ossd backs off and
-    advances nothing; when the filler goes, it goes on."""
+@contextlib.contextmanager
+def small_tablespace(env):
+    """The test database moved to a tablespace on a 96 MiB tmpfs (yielded: fill() it to
+    make writes fail with SQLSTATE 53100); on the way out the daemons are stopped and the
+    database goes back to pg_default. Skips where tmpfs cannot be mounted."""
     why = can_mount()
     if why:
         pytest.skip(why)
@@ -235,6 +236,22 @@ def run_disk_full(env, n, cycles=1):
     try:
         admin(env, "CREATE TABLESPACE %s LOCATION '%s'" % (ts, fs.path))
         admin(env, "ALTER DATABASE %s SET TABLESPACE %s" % (db, ts))
+        yield fs
+    finally:
+        for d in env.daemons:
+            d.stop()
+        fs.unfill()
+        admin(env, "ALTER DATABASE %s SET TABLESPACE pg_default" % db)
+        admin(env, "DROP TABLESPACE IF EXISTS %s" % ts)
+        fs.remove()
+
+
+def run_disk_full(env, n, cycles=1):
+    """The test database lives in a tablespace on a small tmpfs; a filler file leaves it no
+    room, so writes fail with SQLSTATE 53100 (could not extend file: No space left on device;
+    the WAL stays on the main disk, so PostgreSQL itself stays up). ossd backs off and
+    advances nothing; when the filler goes, it goes on."""
+    with small_tablespace(env) as fs:
         msgs, ids = sample.corpus(n, 24, "full")
         parts = chunks(msgs, cycles + 1)
         d = env.daemon(batch_max=200)
@@ -253,13 +270,6 @@ def run_disk_full(env, n, cycles=1):
                 fs.unfill()
         env.check_exact(ids, daemons=[d])
         assert d.stop() == 0
-    finally:
-        for d in env.daemons:
-            d.stop()
-        fs.unfill()
-        admin(env, "ALTER DATABASE %s SET TABLESPACE pg_default" % db)
-        admin(env, "DROP TABLESPACE IF EXISTS %s" % ts)
-        fs.remove()
 
 
 def test_disk_full_tablespace(env):

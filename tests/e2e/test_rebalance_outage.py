@@ -10,7 +10,7 @@ import pytest
 
 import harness
 import sample
-from test_faults_more import Tmpfs, admin, can_mount, dbname
+from test_faults_more import small_tablespace
 
 COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
 EAGER = "[kafka.consumer]\npartition.assignment.strategy = range,roundrobin\n"
@@ -80,24 +80,9 @@ def test_join_while_postgres_is_read_only(env, strategy):
 
 @STRATEGIES
 def test_join_while_the_disk_is_full(env, strategy):
-    why = can_mount()
-    if why:
-        pytest.skip(why)
-    fs = Tmpfs(96)
-    db = dbname(env)
-    ts = "full_" + db
-    try:
-        admin(env, "CREATE TABLESPACE %s LOCATION '%s'" % (ts, fs.path))
-        admin(env, "ALTER DATABASE %s SET TABLESPACE %s" % (db, ts))
+    with small_tablespace(env) as fs:
         join_during_outage(env, strategy, lambda: fs.fill(leave=64 * 1024), fs.unfill,
                            "No space left on device", 62)
-    finally:
-        for d in env.daemons:
-            d.stop()
-        fs.unfill()
-        admin(env, "ALTER DATABASE %s SET TABLESPACE pg_default" % db)
-        admin(env, "DROP TABLESPACE IF EXISTS %s" % ts)
-        fs.remove()
 
 
 @STRATEGIES
