@@ -23,7 +23,7 @@ int cal_parse_date(const char *s, int32_t *day)
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, m, d, max;
 
-    if (!s || s[4] != '-' || s[7] != '-' || s[10] != '\0')
+    if (!s || strnlen(s, 11) != 10 || s[4] != '-' || s[7] != '-')
         return -1;
     y = parse_digits(s, 4);
     m = parse_digits(s + 5, 2);
