@@ -10,7 +10,7 @@ import pytest
 
 import harness
 import sample
-from test_faults_more import small_tablespace
+from test_faults_more import admin, small_tablespace
 
 COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
 EAGER = "[kafka.consumer]\npartition.assignment.strategy = range,roundrobin\n"
