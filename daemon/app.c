@@ -187,13 +187,16 @@ static void recycle(struct app *a, struct batch *b)
 
 static void log_item(const struct app *a, const struct item *it)
 {
-    char f_sid[96], f_topic[160], f_part[48], f_off[48], f_code[64];
+    char f_sid[96], f_topic[300], f_part[48], f_off[48], f_code[64];
     int level = it->out_kind == ITEM_DEAD ? LOG_LVL_WARNING : LOG_LVL_DEBUG;
+    static const char *const id_field[] = {"SUBMISSION_ID", "STATUS_ID", "ACTION_ID"};
+    const char *idf = id_field[(unsigned)it->input < ARRAY_SIZE(id_field) ? it->input : 0];
 
+    (void)a;
     if (!log_enabled(level))
         return;
-    snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", it->submission_id);
-    snprintf(f_topic, sizeof(f_topic), "KAFKA_TOPIC=%s", a->boot->topic_submissions);
+    snprintf(f_sid, sizeof(f_sid), "%s=%s", idf, it->submission_id);
+    snprintf(f_topic, sizeof(f_topic), "KAFKA_TOPIC=%s", it->topic);
     snprintf(f_part, sizeof(f_part), "KAFKA_PARTITION=%d", it->partition);
     snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
     if (it->out_kind == ITEM_DEAD) {
@@ -205,13 +208,17 @@ static void log_item(const struct app *a, const struct item *it)
                                 LOG_MSG_DEAD_LETTER,
                                 it->submission_id[0] ? f_sid : NULL,
                                 NULL};
-        log_fields(level, fields, "dead letter %s at %s[%d]@%lld: %s", it->dead_code,
-                   a->boot->topic_submissions, it->partition, (long long)it->offset,
-                   it->dead_message);
+        log_fields(level, fields, "dead letter %s at %s[%d]@%lld: %s", it->dead_code, it->topic,
+                   it->partition, (long long)it->offset, it->dead_message);
         return;
     }
     const char *fields[] = {f_sid, f_topic, f_part, f_off, NULL};
-    if (it->out_kind == ITEM_SKIP)
+    if (it->input != ITEM_INPUT_SUBMISSION)
+        log_fields(
+            level, fields, "%s %s %s",
+            it->input == ITEM_INPUT_STATUS ? "status update" : "NIB action", it->submission_id,
+            it->out_kind == ITEM_SKIP ? "re-delivered unchanged; already applied" : "applied");
+    else if (it->out_kind == ITEM_SKIP)
         log_fields(level, fields, "submission %s re-delivered unchanged; already decided",
                    it->submission_id);
     else if (it->out_rejected)
@@ -221,6 +228,16 @@ static void log_item(const struct app *a, const struct item *it)
         log_fields(level, fields, "submission %s issued: NIB %s%s, %zu activit%s",
                    it->submission_id, it->nib, it->nib_new ? " (new)" : "", it->n_act,
                    it->n_act == 1 ? "y" : "ies");
+}
+
+/* The input a topic carries (submissions for any other name). */
+static enum item_input input_of(const struct config *cfg, const char *topic)
+{
+    if (strcmp(topic, cfg->topic_license_status) == 0)
+        return ITEM_INPUT_STATUS;
+    if (strcmp(topic, cfg->topic_nib_actions) == 0)
+        return ITEM_INPUT_NIB_ACTION;
+    return ITEM_INPUT_SUBMISSION;
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -235,6 +252,7 @@ static int decide_cur(struct app *a)
 
     for (; a->cur_gated < b->n; a->cur_gated++) {
         struct item *it = &b->items[a->cur_gated];
+        it->input = input_of(a->boot, it->topic);
         gate_check(it, it->msg->payload, it->msg->len);
         if (it->kind == ITEM_DECIDE) {
             pipeline_run(a->pipeline, rd, it);
@@ -276,9 +294,9 @@ static void give_up(struct app *a, struct batch *b)
     for (size_t i = 0; i < b->n; i++) {
         const struct item *it = &b->items[i];
         rd_kafka_topic_partition_t *p =
-            rd_kafka_topic_partition_list_find(offs, a->boot->topic_submissions, it->partition);
+            rd_kafka_topic_partition_list_find(offs, it->topic, it->partition);
         if (!p) {
-            p = rd_kafka_topic_partition_list_add(offs, a->boot->topic_submissions, it->partition);
+            p = rd_kafka_topic_partition_list_add(offs, it->topic, it->partition);
             p->offset = it->offset;
         } else if (it->offset < p->offset)
             p->offset = it->offset;
@@ -336,6 +354,7 @@ static int submit_cur(struct app *a)
 {
     if (a->cur->n == 0 || a->cur_gated < a->cur->n)
         return 0;
+    a->cur->holidays = refdata_holidays(a->refdata);
     if (writer_submit(a->writer, a->cur) != 0)
         return 0;
     a->cur = new_batch(a);

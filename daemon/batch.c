@@ -17,6 +17,7 @@ struct item *batch_add(struct batch *b, rd_kafka_message_t *msg)
     it->msg = msg;
     it->partition = msg->partition;
     it->offset = msg->offset;
+    it->topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "";
     return it;
 }
 
@@ -77,12 +78,13 @@ void batch_free(struct batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-static int in_parts(const rd_kafka_topic_partition_list_t *parts, int32_t partition)
+static int in_parts(const rd_kafka_topic_partition_list_t *parts, const char *topic,
+                    int32_t partition)
 {
     if (!parts)
         return 1;
     for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].partition == partition)
+        if (parts->elems[i].partition == partition && strcmp(parts->elems[i].topic, topic) == 0)
             return 1;
     return 0;
 }
@@ -93,7 +95,7 @@ size_t batch_drop_partitions(struct batch *b, const rd_kafka_topic_partition_lis
 
     for (size_t i = 0; i < n; i++) {
         struct item *it = &b->items[i];
-        if (!in_parts(parts, it->partition)) {
+        if (!in_parts(parts, it->topic, it->partition)) {
             if (kept != i)
                 b->items[kept] = *it;
             kept++;
@@ -112,10 +114,12 @@ void batch_reset_items(struct batch *b)
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
         rd_kafka_message_t *m = it->msg;
+        const char *topic = it->topic;
         item_clear(it);
         it->msg = m;
         it->partition = m->partition;
         it->offset = m->offset;
+        it->topic = topic;
     }
 }
 

@@ -20,14 +20,24 @@ struct outmsg {
     json_t *headers; /* [[name, value], ...] */
 };
 
+enum { BATCH_LC_APPLIED, BATCH_LC_SKIPPED, BATCH_LC_REFUSED };
+
+struct cal_holidays;
+
 struct batch {
     struct item *items;
     size_t n, cap;
     struct outmsg *out;
     size_t n_out, cap_out;
     int64_t decided_ms;
+    /* The holiday calendar of the reference data the batch was decided with (status updates
+     * 42/44 need it); set when the batch is handed to the writer, NULL: none. */
+    const struct cal_holidays *holidays;
     /* Figures of the last successful commit. */
     size_t n_issued, n_rejected, n_dead, n_skipped;
+    /* Lifecycle messages of the last commit, per input (ITEM_INPUT_STATUS - 1,
+     * ITEM_INPUT_NIB_ACTION - 1) and result (BATCH_LC_APPLIED, _SKIPPED, _REFUSED). */
+    size_t n_lc[2][3];
 };
 
 /* Appends a consumed message (the batch owns it from now on). */
@@ -36,9 +46,9 @@ struct item *batch_add(struct batch *b, rd_kafka_message_t *msg);
  * may be NULL for a decision event). */
 struct outmsg *batch_add_out(struct batch *b, const char *topic, const void *key, size_t key_len,
                              const void *value, size_t value_len, json_t *headers);
-/* Removes (and frees) the items of the partitions in parts, NULL: all;
- * the others keep their order and their decisions. Topics are not compared:
- * a batch holds one topic. Returns how many were removed. */
+/* Removes (and frees) the items of the (topic, partition) pairs in parts, NULL:
+ * all; the others keep their order and their decisions. Returns how many were
+ * removed. */
 size_t batch_drop_partitions(struct batch *b, const rd_kafka_topic_partition_list_t *parts);
 /* Forgets every decision (gate, pipeline, store) but keeps the messages. */
 void batch_reset_items(struct batch *b);

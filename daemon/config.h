@@ -43,6 +43,8 @@ struct config {
     char *topic_submissions;
     char *topic_issuance;
     char *topic_dlq;
+    char *topic_license_status, *topic_license_status_dlq; /* permit status updates */
+    char *topic_nib_actions, *topic_nib_actions_dlq;       /* NIB freeze, unfreeze, revoke */
 
     /* [postgres] */
     char *pg_url;

@@ -18,6 +18,7 @@ struct consumer {
     rd_kafka_topic_partition_list_t *pending; /* assigned, offsets not loaded yet */
     rd_kafka_topic_partition_list_t *assigned;
     int paused;
+    int missing_logged; /* a subscribed topic that does not exist was logged once */
 };
 
 static void set_assigned(struct consumer *c, const rd_kafka_topic_partition_list_t *parts)
@@ -166,15 +167,21 @@ struct consumer *consumer_new(const struct config *cfg, struct store *st,
     }
     conf = NULL; /* owned by rk */
     rd_kafka_poll_set_consumer(c->rk);
-    topics = rd_kafka_topic_partition_list_new(1);
+    /* One group, three inputs: a topic that does not exist (yet) gets no
+     * partitions, and the others are consumed meanwhile. */
+    topics = rd_kafka_topic_partition_list_new(3);
     rd_kafka_topic_partition_list_add(topics, cfg->topic_submissions, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, cfg->topic_license_status, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, cfg->topic_nib_actions, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (e) {
-        snprintf(err, errlen, "subscribe to %s: %s", cfg->topic_submissions, rd_kafka_err2str(e));
+        snprintf(err, errlen, "subscribe to %s, %s and %s: %s", cfg->topic_submissions,
+                 cfg->topic_license_status, cfg->topic_nib_actions, rd_kafka_err2str(e));
         goto err;
     }
-    log_info("consuming %s in group %s (%s rebalancing)", cfg->topic_submissions, cfg->group_id,
+    log_info("consuming %s, %s and %s in group %s (%s rebalancing)", cfg->topic_submissions,
+             cfg->topic_license_status, cfg->topic_nib_actions, cfg->group_id,
              c->cooperative ? "incremental" : "eager");
     return c;
 err:
@@ -203,7 +210,14 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms)
     rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!m || !m->err)
         return m;
-    if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+    if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        m->err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
+        /* a subscribed input topic not created yet: said once, not at every
+         * metadata refresh (its partitions are assigned when it appears) */
+        if (!c->missing_logged)
+            log_info("consumer: %s (consumed once it exists)", rd_kafka_message_errstr(m));
+        c->missing_logged = 1;
+    } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         log_warn("consumer: %s", rd_kafka_message_errstr(m));
     rd_kafka_message_destroy(m);
     return NULL;
@@ -234,13 +248,11 @@ void consumer_pause(struct consumer *c, int pause)
         rd_kafka_resume_partitions(c->rk, c->assigned);
 }
 
-static int is_assigned(const struct consumer *c, int32_t partition)
+static int is_assigned(const struct consumer *c, const char *topic, int32_t partition)
 {
-    if (!c->assigned ||
-        !rd_kafka_topic_partition_list_find(c->assigned, c->cfg->topic_submissions, partition))
+    if (!c->assigned || !rd_kafka_topic_partition_list_find(c->assigned, topic, partition))
         return 0;
-    return !c->pending ||
-           !rd_kafka_topic_partition_list_find(c->pending, c->cfg->topic_submissions, partition);
+    return !c->pending || !rd_kafka_topic_partition_list_find(c->pending, topic, partition);
 }
 
 void consumer_commit(struct consumer *c, const struct batch *b)
@@ -250,12 +262,12 @@ void consumer_commit(struct consumer *c, const struct batch *b)
     for (size_t i = 0; i < b->n; i++) {
         const struct item *it = &b->items[i];
         /* another member owns it now: its commits are not ours to move */
-        if (!is_assigned(c, it->partition))
+        if (!is_assigned(c, it->topic, it->partition))
             continue;
         rd_kafka_topic_partition_t *p =
-            rd_kafka_topic_partition_list_find(offs, c->cfg->topic_submissions, it->partition);
+            rd_kafka_topic_partition_list_find(offs, it->topic, it->partition);
         if (!p)
-            p = rd_kafka_topic_partition_list_add(offs, c->cfg->topic_submissions, it->partition);
+            p = rd_kafka_topic_partition_list_add(offs, it->topic, it->partition);
         if (it->offset + 1 > p->offset)
             p->offset = it->offset + 1;
     }
@@ -271,9 +283,8 @@ int consumer_rewind(struct consumer *c, const rd_kafka_topic_partition_list_t *o
     int n;
 
     for (int i = 0; i < offs->cnt; i++)
-        if (is_assigned(c, offs->elems[i].partition))
-            rd_kafka_topic_partition_list_add(seek, c->cfg->topic_submissions,
-                                              offs->elems[i].partition)
+        if (is_assigned(c, offs->elems[i].topic, offs->elems[i].partition))
+            rd_kafka_topic_partition_list_add(seek, offs->elems[i].topic, offs->elems[i].partition)
                 ->offset = offs->elems[i].offset;
     n = seek->cnt;
     if (n > 0 && (e = rd_kafka_seek_partitions(c->rk, seek, 5000))) {
@@ -282,11 +293,12 @@ int consumer_rewind(struct consumer *c, const rd_kafka_topic_partition_list_t *o
     }
     for (int i = 0; i < seek->cnt; i++) {
         if (seek->elems[i].err)
-            log_error("cannot rewind partition %d to offset %lld: %s", seek->elems[i].partition,
-                      (long long)seek->elems[i].offset, rd_kafka_err2str(seek->elems[i].err));
+            log_error("cannot rewind %s partition %d to offset %lld: %s", seek->elems[i].topic,
+                      seek->elems[i].partition, (long long)seek->elems[i].offset,
+                      rd_kafka_err2str(seek->elems[i].err));
         else
-            log_info("partition %d rewound to offset %lld", seek->elems[i].partition,
-                     (long long)seek->elems[i].offset);
+            log_info("%s partition %d rewound to offset %lld", seek->elems[i].topic,
+                     seek->elems[i].partition, (long long)seek->elems[i].offset);
     }
     rd_kafka_topic_partition_list_destroy(seek);
     return n;

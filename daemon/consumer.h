@@ -19,7 +19,8 @@ struct consumer;
  * next owner consumes them from the offsets stored in PostgreSQL. */
 typedef void (*consumer_revoke_fn)(void *arg, const rd_kafka_topic_partition_list_t *parts);
 
-/* A consumer subscribed to [topics] submissions in group cfg->group_id.
+/* A consumer subscribed to [topics] submissions, license_status and
+ * nib_actions in group cfg->group_id.
  * The store is borrowed (offsets are read from it on assignment). */
 struct consumer *consumer_new(const struct config *cfg, struct store *st,
                               consumer_revoke_fn on_revoke, void *arg, char *err,

@@ -76,8 +76,8 @@ void decide_duplicates(struct decide_state *d, struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
-        if (it->out_kind != ITEM_DECIDE)
-            continue;
+        if (it->out_kind != ITEM_DECIDE || it->input != ITEM_INPUT_SUBMISSION)
+            continue; /* a status_id or action_id is checked by store_lifecycle */
         const unsigned char *prev = strmap_get(&d->seen, it->submission_id);
         if (!prev) {
             decide_known_submission(d, it->submission_id, it->sha);

@@ -78,14 +78,27 @@ size_t gate_number_underflow(const char *s, size_t len)
     return 0;
 }
 
+/* What the gate checks per input topic: the size limit, the id field and the schema name. */
+static const struct gate_rules {
+    size_t max_bytes;
+    const char *id_field;
+    const char *schema;
+} rules[] = {
+    [ITEM_INPUT_SUBMISSION] = {GATE_MAX_BYTES, "submission_id", "oss.submission.v1"},
+    [ITEM_INPUT_STATUS] = {GATE_MAX_BYTES_LIFECYCLE, "status_id", "oss.license-status.v1"},
+    [ITEM_INPUT_NIB_ACTION] = {GATE_MAX_BYTES_LIFECYCLE, "action_id", "oss.nib-action.v1"},
+};
+
 void gate_check(struct item *it, const char *value, size_t len)
 {
+    const struct gate_rules *g = &rules[(unsigned)it->input < ARRAY_SIZE(rules) ? it->input : 0];
     json_error_t jerr;
     json_t *doc, *v;
+    char msg[200];
 
-    if (len > GATE_MAX_BYTES) {
+    if (len > g->max_bytes) {
         snprintf(it->dead_message, sizeof(it->dead_message),
-                 "message is %zu bytes; the limit is %d", len, GATE_MAX_BYTES);
+                 "message is %zu bytes; the limit is %zu", len, g->max_bytes);
         it->kind = ITEM_DEAD;
         it->dead_code = "TOO_LARGE";
         return;
@@ -104,7 +117,7 @@ void gate_check(struct item *it, const char *value, size_t len)
             under = gate_number_underflow(value, len);
     }
     if (!doc) {
-        char msg[200], what[JSON_ERROR_TEXT_LENGTH];
+        char what[JSON_ERROR_TEXT_LENGTH];
         /* jansson quotes the input ("... near '\"3374...'"): that could be a
          * NIK or a phone number, so only the rule broken is kept. */
         snprintf(what, sizeof(what), "%s", jerr.text);
@@ -117,7 +130,6 @@ void gate_check(struct item *it, const char *value, size_t len)
         return;
     }
     if (under) {
-        char msg[200];
         json_decref(doc);
         snprintf(msg, sizeof(msg),
                  "not valid UTF-8 JSON at byte %zu: real number underflow (a non-zero number "
@@ -131,19 +143,20 @@ void gate_check(struct item *it, const char *value, size_t len)
         dead(it, "NOT_AN_OBJECT", "the message is JSON but not an object");
         return;
     }
-    v = json_object_get(doc, "submission_id");
+    v = json_object_get(doc, g->id_field);
     if (!json_is_string(v) || !gate_valid_id(json_string_value(v), json_string_length(v))) {
         json_decref(doc);
-        dead(it, "MISSING_ID",
-             v ? "submission_id must be 1-64 characters of A-Za-z0-9._:-"
-               : "submission_id is missing");
+        snprintf(msg, sizeof(msg),
+                 v ? "%s must be 1-64 characters of A-Za-z0-9._:-" : "%s is missing", g->id_field);
+        dead(it, "MISSING_ID", msg);
         return;
     }
     memcpy(it->submission_id, json_string_value(v), json_string_length(v) + 1);
     v = json_object_get(doc, "schema");
-    if (!json_is_string(v) || strcmp(json_string_value(v), "oss.submission.v1") != 0) {
+    if (!json_is_string(v) || strcmp(json_string_value(v), g->schema) != 0) {
         json_decref(doc);
-        dead(it, "UNSUPPORTED_SCHEMA", v ? "schema is not oss.submission.v1" : "schema is missing");
+        snprintf(msg, sizeof(msg), v ? "schema is not %s" : "schema is missing", g->schema);
+        dead(it, "UNSUPPORTED_SCHEMA", msg);
         return;
     }
     it->kind = ITEM_DECIDE;

@@ -6,12 +6,14 @@
 
 #include "item.h"
 
-#define GATE_MAX_BYTES (256 * 1024)
+#define GATE_MAX_BYTES           (256 * 1024) /* a submission */
+#define GATE_MAX_BYTES_LIFECYCLE (64 * 1024)  /* a status update or an NIB action */
 
-/* Checks the message value of it (size, UTF-8 and JSON, object, submission_id,
- * schema version). On success it->kind = ITEM_DECIDE with it->doc (owned by
- * the item), it->submission_id and it->sha set; otherwise it->kind =
- * ITEM_DEAD with dead_code and dead_message. */
+/* Checks the message value of it (size, UTF-8 and JSON, object, id, schema
+ * version) with the rules of it->input: a submission's id is submission_id, a
+ * status update's status_id, an NIB action's action_id. On success it->kind = ITEM_DECIDE with
+ * it->doc (owned by the item), it->submission_id and it->sha set; otherwise it->kind = ITEM_DEAD
+ * with dead_code and dead_message. */
 void gate_check(struct item *it, const char *value, size_t len);
 
 /* 1 when s is a valid submission_id (1-64 of A-Za-z0-9._:-). */

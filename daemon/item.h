@@ -14,6 +14,13 @@ enum item_kind {
     ITEM_SKIP,       /* byte-identical re-delivery of a decided submission */
 };
 
+/* The input topic a message came from; gate, pipeline and store route on it. */
+enum item_input {
+    ITEM_INPUT_SUBMISSION = 0, /* [topics] submissions */
+    ITEM_INPUT_STATUS,         /* [topics] license_status: a permit status update */
+    ITEM_INPUT_NIB_ACTION,     /* [topics] nib_actions: freeze, unfreeze, revoke */
+};
+
 struct item_activity {
     char kbli[6];
     const char *title; /* reference data, valid while the batch lasts */
@@ -31,6 +38,7 @@ struct item {
     const char *dead_code; /* static string */
     char dead_message[200];
 
+    /* The message's id: submission_id, or status_id / action_id of a lifecycle message. */
     char submission_id[65];
     unsigned char sha[32];
     json_t *doc; /* owned; NULL for gate failures */
@@ -68,6 +76,11 @@ struct item {
     int nib_new;
     char event_id[37];
     const char *event_type;
+
+    /* Lifecycle intake (status updates and NIB actions). input is set before the gate on
+     * every attempt; a lifecycle item keeps doc until the store has applied it. */
+    enum item_input input;
+    const char *topic; /* the source topic's name, owned by msg */
 };
 
 /* Frees what the item owns (not the message) and zeroes it. */

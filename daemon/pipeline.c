@@ -74,6 +74,7 @@ static int retry_exhausted(struct retry_track *t, const struct item *it, int max
 
 struct pipeline {
     struct jsonschema *schema;
+    struct jsonschema *lifecycle[3]; /* per enum item_input: status update, NIB action */
     struct stage *stages;
     size_t n_stages;
     int retry_max;             /* [pipeline] handler_retry_max */
@@ -193,6 +194,16 @@ struct pipeline *pipeline_new(const struct config *cfg, char *err, size_t errlen
     p->schema = jsonschema_load_file(path, err, errlen);
     if (!p->schema)
         goto err;
+    static const char *const lifecycle_files[] = {
+        [ITEM_INPUT_STATUS] = "license-status.v1.json",
+        [ITEM_INPUT_NIB_ACTION] = "nib-action.v1.json",
+    };
+    for (size_t i = ITEM_INPUT_STATUS; i < ARRAY_SIZE(lifecycle_files); i++) {
+        snprintf(path, sizeof(path), "%s/%s", cfg->datadir, lifecycle_files[i]);
+        p->lifecycle[i] = jsonschema_load_file(path, err, errlen);
+        if (!p->lifecycle[i])
+            goto err;
+    }
     for (char *tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
         for (size_t i = 0; i < p->n_stages; i++) {
             if (strcmp(p->stages[i].name, tok) == 0) {
@@ -237,6 +248,8 @@ void pipeline_free(struct pipeline *p)
         stage_destroy(&p->stages[i]);
     free(p->stages);
     jsonschema_free(p->schema);
+    for (size_t i = 0; i < ARRAY_SIZE(p->lifecycle); i++)
+        jsonschema_free(p->lifecycle[i]);
     free(p->retry);
     free(p->draft);
     free(p);
@@ -457,6 +470,35 @@ static void draft_reset(struct ossd_decision *d, size_t hw_reasons, size_t hw_ac
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+static void on_first_lifecycle_error(void *arg, const char *path, const char *keyword,
+                                     const char *message)
+{
+    char *msg = arg;
+    (void)keyword;
+    if (!msg[0])
+        snprintf(msg, sizeof(((struct item *)0)->dead_message), "at \"%s\": %s", path, message);
+}
+
+/* A status update or an NIB action: only its JSON Schema, no handler chain; the document
+ * stays with the item for the store (docs/lifecycle.md). */
+static void run_lifecycle(const struct pipeline *p, struct item *it)
+{
+    char msg[sizeof(it->dead_message)] = "";
+    size_t nerr =
+        jsonschema_validate(p->lifecycle[it->input], it->doc, 1, on_first_lifecycle_error, msg);
+    if (nerr == (size_t)-1) { /* out of memory: transient */
+        it->retry = 1;
+        return;
+    }
+    if (nerr > 0) {
+        decide_dead_letter(it, "SCHEMA_INVALID", msg);
+        json_decref(it->doc);
+        it->doc = NULL;
+        return;
+    }
+    it->schema_ok = 1;
+}
+
 void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struct item *it)
 {
     struct ossd_submission s;
@@ -465,6 +507,10 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     size_t hw_reasons = 0, hw_acts = 0;
     int failed = 0;
 
+    if (it->input != ITEM_INPUT_SUBMISSION) {
+        run_lifecycle(p, it);
+        return;
+    }
     size_t nerr =
         jsonschema_validate(p->schema, it->doc, PIPELINE_MAX_SCHEMA_REASONS, on_schema_error, &scb);
     if (nerr == (size_t)-1) { /* out of memory: transient */

@@ -9,8 +9,6 @@
 #include "pipeline.h"
 #include "store_internal.h"
 
-#define OUTBOX_HEADERS_EVENT "[[\"content-type\",\"" EVENT_CONTENT_TYPE "\"]]"
-
 /* Everything one attempt allocates, freed on every exit path. */
 struct attempt {
     struct decide_state d; /* what was loaded, and the decisions made from it */
@@ -52,7 +50,7 @@ static int classify_duplicates(struct store *st, struct attempt *a, struct batch
     PGresult *r;
 
     for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].out_kind == ITEM_DECIDE)
+        if (b->items[i].out_kind == ITEM_DECIDE && b->items[i].input == ITEM_INPUT_SUBMISSION)
             ids[n++] = b->items[i].submission_id;
     if (n == 0) {
         free(ids);
@@ -82,10 +80,10 @@ static int classify_duplicates(struct store *st, struct attempt *a, struct batch
 
 /* Step 2: dead letters of offsets already recorded (a re-delivery after a
  * rebalance race) are not recorded or produced twice. */
-static int mark_recorded_dead(struct store *st, struct attempt *a, struct batch *b,
-                              const char *topic)
+static int mark_recorded_dead(struct store *st, struct attempt *a, struct batch *b)
 {
     struct buf parts = {0}, offs = {0};
+    const char **topics = xmalloc((b->n + 1) * sizeof(*topics));
     size_t n = 0;
     PGresult *r;
 
@@ -94,28 +92,34 @@ static int mark_recorded_dead(struct store *st, struct attempt *a, struct batch 
             continue;
         buf_printf(&parts, "%s%d", n ? "," : "{", b->items[i].partition);
         buf_printf(&offs, "%s%lld", n ? "," : "{", (long long)b->items[i].offset);
-        n++;
+        topics[n++] = b->items[i].topic;
     }
-    if (n == 0)
+    if (n == 0) {
+        free(topics);
         return 0;
+    }
     buf_putc(&parts, '}');
     buf_putc(&offs, '}');
-    const char *params[3] = {topic, parts.data, offs.data};
+    buf_reset(&a->scratch);
+    pg_text_array(&a->scratch, topics, n);
+    free(topics);
+    const char *params[3] = {a->scratch.data, parts.data, offs.data};
     r = query(st, a,
-              "SELECT d.src_partition, d.src_offset FROM dead_letters d "
-              "JOIN unnest($2::int[], $3::bigint[]) AS t(p, o) "
-              "ON d.src_partition = t.p AND d.src_offset = t.o WHERE d.src_topic = $1",
+              "SELECT d.src_topic, d.src_partition, d.src_offset FROM dead_letters d "
+              "JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS t(s, p, o) "
+              "ON d.src_topic = t.s AND d.src_partition = t.p AND d.src_offset = t.o",
               3, params, 0);
     buf_free(&parts);
     buf_free(&offs);
     if (!r)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
-        int p = atoi(PQgetvalue(r, row, 0));
-        long long o = atoll(PQgetvalue(r, row, 1));
+        const char *topic = PQgetvalue(r, row, 0);
+        int p = atoi(PQgetvalue(r, row, 1));
+        long long o = atoll(PQgetvalue(r, row, 2));
         for (size_t i = 0; i < b->n; i++)
             if (b->items[i].out_kind == ITEM_DEAD && b->items[i].partition == p &&
-                b->items[i].offset == o)
+                b->items[i].offset == o && strcmp(b->items[i].topic, topic) == 0)
                 b->items[i].dead_recorded = 1;
     }
     PQclear(r);
@@ -301,7 +305,7 @@ static void write_outbox_row(struct attempt *a, const struct outmsg *m, int64_t 
     copyb_timestamptz(o, now);
 }
 
-static json_t *dead_headers(const struct item *it, const char *topic, const char *failed_at)
+json_t *store_dead_headers(const struct item *it, const char *topic, const char *failed_at)
 {
     char part[16], off[32];
     snprintf(part, sizeof(part), "%d", it->partition);
@@ -348,9 +352,24 @@ static int reserve_ids(struct store *st, struct attempt *a, struct batch *b)
     return 0;
 }
 
-static int save_offsets(struct store *st, struct attempt *a, struct batch *b, const char *topic)
+const char *store_dlq_topic(const struct config *cfg, enum item_input in)
+{
+    switch (in) {
+    case ITEM_INPUT_STATUS:
+        return cfg->topic_license_status_dlq;
+    case ITEM_INPUT_NIB_ACTION:
+        return cfg->topic_nib_actions_dlq;
+    case ITEM_INPUT_SUBMISSION:
+        break;
+    }
+    return cfg->topic_dlq;
+}
+
+/* The next offset of every (topic, partition) of the batch, in the batch transaction. */
+static int save_offsets(struct store *st, struct attempt *a, struct batch *b)
 {
     struct buf parts = {0}, offs = {0};
+    const char **topics = xmalloc((b->n + 1) * sizeof(*topics));
     size_t n = 0;
     PGresult *r;
 
@@ -358,19 +377,23 @@ static int save_offsets(struct store *st, struct attempt *a, struct batch *b, co
     for (size_t i = 0; i < b->n; i++) {
         int last = 1;
         for (size_t j = i + 1; j < b->n && last; j++)
-            last = b->items[j].partition != b->items[i].partition;
+            last = b->items[j].partition != b->items[i].partition ||
+                   strcmp(b->items[j].topic, b->items[i].topic) != 0;
         if (!last)
             continue;
         buf_printf(&parts, "%s%d", n ? "," : "{", b->items[i].partition);
         buf_printf(&offs, "%s%lld", n ? "," : "{", (long long)b->items[i].offset + 1);
-        n++;
+        topics[n++] = b->items[i].topic;
     }
     buf_putc(&parts, '}');
     buf_putc(&offs, '}');
-    const char *params[4] = {st->cfg->group_id, topic, parts.data, offs.data};
+    buf_reset(&a->scratch);
+    pg_text_array(&a->scratch, topics, n);
+    free(topics);
+    const char *params[4] = {st->cfg->group_id, a->scratch.data, parts.data, offs.data};
     r = query(st, a,
               "INSERT INTO consumer_offsets AS c (group_id, topic, partition, next_offset) "
-              "SELECT $1, $2, p, o FROM unnest($3::int[], $4::bigint[]) AS t(p, o) "
+              "SELECT $1, s, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS t(s, p, o) "
               "ON CONFLICT (group_id, topic, partition) DO UPDATE SET "
               "next_offset = GREATEST(c.next_offset, EXCLUDED.next_offset), updated_at = now()",
               4, params, 0);
@@ -385,7 +408,6 @@ static int save_offsets(struct store *st, struct attempt *a, struct batch *b, co
 enum store_result store_commit_batch(struct store *st, struct batch *b, const struct event_ctx *ec)
 {
     struct attempt a;
-    const char *topic = st->cfg->topic_submissions;
     char failed_at[32];
 
     memset(&a, 0, sizeof(a));
@@ -401,7 +423,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     t[0] = mono_ms();
     if (pg_exec(st->conn, "BEGIN", a.err, sizeof(a.err)) != 0)
         goto err;
-    if (classify_duplicates(st, &a, b) != 0 || mark_recorded_dead(st, &a, b, topic) != 0)
+    if (classify_duplicates(st, &a, b) != 0 || mark_recorded_dead(st, &a, b) != 0)
         goto err;
     t[6] = mono_ms();
     if (load_actors(st, &a, b) != 0 || create_actors(st, &a, b) != 0)
@@ -409,14 +431,17 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
     t[1] = mono_ms();
 
     b->n_issued = b->n_rejected = b->n_dead = b->n_skipped = 0;
+    memset(b->n_lc, 0, sizeof(b->n_lc));
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
-        if (it->out_kind == ITEM_DECIDE) {
+        if (it->out_kind == ITEM_DECIDE && it->input != ITEM_INPUT_SUBMISSION) {
+            continue; /* applied by store_lifecycle_apply, after the submissions */
+        } else if (it->out_kind == ITEM_DECIDE) {
             decide_item(&a.d, it);
             if (!it->out_rejected)
                 write_activities(&a, it);
             event_identify(it);
-            write_submission(&a, it, topic, b->decided_ms);
+            write_submission(&a, it, it->topic, b->decided_ms);
             buf_reset(&a.scratch);
             buf_reset(&a.key);
             event_build(ec, it, b->decided_ms, &a.scratch, &a.key);
@@ -428,12 +453,14 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                 b->n_issued++;
         } else if (it->out_kind == ITEM_DEAD) {
             b->n_dead++;
+            if (it->input != ITEM_INPUT_SUBMISSION)
+                b->n_lc[it->input - 1][BATCH_LC_REFUSED]++;
             if (it->dead_recorded)
                 continue;
-            write_dead(&a, it, topic, b->decided_ms);
-            batch_add_out(b, st->cfg->topic_dlq, it->msg->key, it->msg->key_len,
+            write_dead(&a, it, it->topic, b->decided_ms);
+            batch_add_out(b, store_dlq_topic(st->cfg, it->input), it->msg->key, it->msg->key_len,
                           it->msg->payload ? it->msg->payload : "", it->msg->len,
-                          dead_headers(it, topic, failed_at));
+                          store_dead_headers(it, it->topic, failed_at));
         } else {
             b->n_skipped++;
         }
@@ -473,8 +500,10 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                  "src_partition, src_offset, msg_key, msg_value, failed_at) FROM STDIN",
                  &a.dead, a.err, sizeof(a.err)) != 0))
         goto err;
+    if (store_lifecycle_apply(st, b, ec, a.err, sizeof(a.err)) != 0)
+        goto err;
     t[3] = mono_ms();
-    if (save_offsets(st, &a, b, topic) != 0)
+    if (save_offsets(st, &a, b) != 0)
         goto err;
     t[4] = mono_ms();
     if (pg_exec(st->conn, "COMMIT", a.err, sizeof(a.err)) != 0)

@@ -28,6 +28,11 @@ OSSCTL = os.path.join(BUILD, "ossctl")
 MOCKBROKER = os.path.join(BUILD, "ossd-mockbroker")
 TOPICS = ("oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq")
 BASE_TOPICS = TOPICS  # TOPICS is rebound per test in apache mode
+# The lifecycle inputs and their dead-letter topics ([topics] license_status, license_status_dlq,
+# nib_actions, nib_actions_dlq); lifecycle_topics() gives the running test's names.
+LIFECYCLE_TOPICS = ("oss.license-status.v1", "oss.license-status.v1.dlq", "oss.nib-actions.v1",
+                    "oss.nib-actions.v1.dlq")
+LIFECYCLE_PARTITIONS = 4
 
 # The Kafka the end-to-end tests run against: "mock" (default: one ossd-mockbroker per test)
 # or "apache" (one Apache Kafka broker per session, fresh topics per test).
@@ -139,6 +144,8 @@ class MockBroker:
         args = [MOCKBROKER, "--bootstrap-file", self.bootstrap_file]
         for t in TOPICS:
             args += ["--topic", "%s:%d" % (t, partitions)]
+        for t in LIFECYCLE_TOPICS:
+            args += ["--topic", "%s:%d" % (t, LIFECYCLE_PARTITIONS)]
         for t in extra_topics:
             args += ["--topic", t]
         self.log = open(os.path.join(workdir, "mockbroker.log"), "w")
@@ -228,6 +235,13 @@ def apache_topics(suffix):
     return tuple("%s.%s" % (t, suffix) for t in BASE_TOPICS)
 
 
+def lifecycle_topics():
+    """The running test's lifecycle topics (LIFECYCLE_TOPICS order): in apache mode the names
+    carry the suffix of TOPICS."""
+    suffix = TOPICS[0][len(BASE_TOPICS[0]):]  # "" or ".<suffix>"
+    return tuple(t + suffix for t in LIFECYCLE_TOPICS)
+
+
 class ApacheBroker:
     """Apache mode: what a test sees of the session's Apache Kafka broker (the place of one
     MockBroker): its bootstrap, topics of its own (16 partitions, created now, deleted by
@@ -243,6 +257,7 @@ class ApacheBroker:
         self.group = "ossd." + suffix
         self.is_down = False
         specs = [(t, partitions) for t in self.topics]
+        specs += [("%s.%s" % (t, suffix), LIFECYCLE_PARTITIONS) for t in LIFECYCLE_TOPICS]
         for t in extra_topics:  # the mock's NAME:PARTITIONS
             name, _, parts = t.rpartition(":")
             specs.append((name, int(parts)))
@@ -310,6 +325,8 @@ class Daemon:
                                   extra_ossd=extra_ossd, extra_kafka=extra_kafka))
             if topics is not None:
                 f.write("\n[topics]\nsubmissions = %s\nissuance = %s\ndlq = %s\n" % tuple(topics))
+                f.write("license_status = %s\nlicense_status_dlq = %s\nnib_actions = %s\n"
+                        "nib_actions_dlq = %s\n" % lifecycle_topics())
         os.chmod(self.conf, 0o600)
         self.log_path = os.path.join(workdir, name + ".log")
         self.proc = None
