@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "ossd_handler.h"
 
 enum item_kind {
@@ -68,6 +69,13 @@ struct item {
     int nib_new;
     char event_id[37];
     const char *event_type;
+
+    /* Permits of an issued item (docs/lifecycle.md). The pipeline sets N per activity and the
+     * holidays from the reference data the chain ran with (valid while the batch lasts); the
+     * store computes each pending activity's deadline from decided_at on every attempt. */
+    const struct cal_holidays *holidays;
+    unsigned sla_days[OSSD_MAX_ACTIVITIES];
+    struct cal_deadline act_dl[OSSD_MAX_ACTIVITIES]; /* while act[i] is pending_verification */
 };
 
 /* Frees what the item owns (not the message) and zeroes it. */
