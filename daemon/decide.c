@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "permit.h"
 #include "reasons.h"
+#include "refdata.h"
 #include "rules.h"
 #include "util.h"
 
@@ -39,18 +41,23 @@ void decide_known_submission(struct decide_state *d, const char *id, const unsig
 }
 
 static void put_actor(struct decide_state *d, const char *key, int64_t id, const char *nib,
-                      int is_new)
+                      int is_new, const char *nib_status)
 {
     struct decide_actor *ac = xcalloc(1, sizeof(*ac));
     ac->id = id;
     snprintf(ac->nib, sizeof(ac->nib), "%s", nib);
     ac->is_new = is_new;
+    snprintf(ac->nib_status, sizeof(ac->nib_status), "%s",
+             nib_status && (strcmp(nib_status, "05") == 0 || strcmp(nib_status, "06") == 0)
+                 ? nib_status
+                 : "01");
     free(strmap_put(&d->actors, key, ac));
 }
 
-void decide_known_actor(struct decide_state *d, const char *key, int64_t id, const char *nib)
+void decide_known_actor(struct decide_state *d, const char *key, int64_t id, const char *nib,
+                        const char *nib_status)
 {
-    put_actor(d, key, id, nib, 0);
+    put_actor(d, key, id, nib, 0, nib_status);
 }
 
 static void activity_key(char key[64], int64_t actor_id, const char *district, const char *kbli)
@@ -130,7 +137,7 @@ size_t decide_new_actors(struct decide_state *d, const struct batch *b, const ch
         if (it->out_kind != ITEM_DECIDE || !it->has_actor || it->out_rejected || kbli_repeats(it) ||
             strmap_get(&d->actors, it->actor_key))
             continue;
-        put_actor(d, it->actor_key, 0, "", 1); /* id set by decide_set_actor_id */
+        put_actor(d, it->actor_key, 0, "", 1, NULL); /* id set by decide_set_actor_id */
         keys[n++] = it->actor_key;
     }
     return n;
@@ -193,6 +200,17 @@ void decide_item(struct decide_state *d, struct item *it)
             add_reason(it, "ACTIVITY_DUPLICATE", path, msg);
             dup = 1;
         }
+    }
+    /* A frozen or revoked NIB takes no new activity: the submission is rejected (its applicant
+     * only is named, never its NIK) and no NIB is allocated. */
+    if (ac && strcmp(ac->nib_status, "01") != 0) {
+        int frozen = strcmp(ac->nib_status, "05") == 0;
+        add_reason(it, frozen ? "NIB_FROZEN" : "NIB_REVOKED", "/applicant",
+                   frozen ? "the NIB of this business actor is frozen (status 05): no activity "
+                            "can be registered under it until it is unfrozen"
+                          : "the NIB of this business actor is revoked (status 06): no activity "
+                            "can be registered under it");
+        dup = 1;
     }
     if (dup)
         reasons_sort(it->out_reasons);
@@ -258,5 +276,46 @@ void decide_complete(struct ossd_decision *d, const struct ossd_submission *s,
         }
         if (!permit_valid(o->permit, o->status))
             rules_permit(o->risk, &o->permit, &o->status);
+    }
+}
+
+/* ---- permits ------------------------------------------------------------------------------ */
+
+void decide_permit_terms(struct item *it, const struct ossd_refdata *rd)
+{
+    const struct refdata *r = rd ? rd->ctx : NULL; /* refdata_api: ctx is the object */
+
+    it->holidays = r ? refdata_holidays(r) : NULL;
+    for (size_t i = 0; i < it->n_act && i < OSSD_MAX_ACTIVITIES; i++)
+        it->sla_days[i] =
+            r ? refdata_sla_days(r, it->act[i].kbli, it->scale) : REFDATA_SLA_DEFAULT_DAYS;
+}
+
+int decide_permit_pending(const struct item *it, size_t i)
+{
+    return it->act[i].status && strcmp(it->act[i].status, "pending_verification") == 0;
+}
+
+void decide_permit_id(const struct item *it, size_t i, char out[32])
+{
+    char district[sizeof(it->district)];
+    size_t n = 0;
+
+    for (const char *p = it->district; *p && n + 1 < sizeof(district); p++)
+        if (*p != '.')
+            district[n++] = *p;
+    district[n] = '\0';
+    snprintf(out, 32, "%.13s-%.5s-%.6s", it->nib, it->act[i].kbli, district);
+}
+
+void decide_permits(struct item *it, int64_t decided_ms)
+{
+    for (size_t i = 0; i < it->n_act; i++) {
+        struct permit_state st;
+        int pending = decide_permit_pending(it, i);
+        unsigned n = it->sla_days[i] ? it->sla_days[i] : REFDATA_SLA_DEFAULT_DAYS;
+        permit_init(&st, pending, decided_ms, n, it->holidays);
+        it->sla_days[i] = n;
+        it->act_dl[i] = st.dl;
     }
 }

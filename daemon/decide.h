@@ -17,10 +17,11 @@
 
 /* A business actor as the batch sees it. */
 struct decide_actor {
-    int64_t id;     /* 0 until decide_set_actor_id for a new one */
-    char nib[14];   /* "812" + 10 digits */
-    int is_new;     /* created by this batch */
-    int first_used; /* its first issued submission was decided */
+    int64_t id;         /* 0 until decide_set_actor_id for a new one */
+    char nib[14];       /* "812" + 10 digits */
+    int is_new;         /* created by this batch */
+    int first_used;     /* its first issued submission was decided */
+    char nib_status[3]; /* business_actors.nib_status: "01" active, "05" frozen, "06" revoked */
 };
 
 /* What one attempt of a batch knows; zero it to start, decide_free when done. */
@@ -41,8 +42,10 @@ void decide_reset_items(struct batch *b);
 /* A submission_id already decided, with the SHA-256 of its payload. */
 void decide_known_submission(struct decide_state *d, const char *id, const unsigned char sha[32]);
 
-/* A business actor that exists, with its NIB. */
-void decide_known_actor(struct decide_state *d, const char *key, int64_t id, const char *nib);
+/* A business actor that exists, with its NIB and that NIB's status ("01", "05" frozen, "06"
+ * revoked; NULL or anything else counts as "01"). */
+void decide_known_actor(struct decide_state *d, const char *key, int64_t id, const char *nib,
+                        const char *nib_status);
 
 /* An activity the actor holds: KBLI kbli at district (NN.NN.NN). */
 void decide_known_activity(struct decide_state *d, int64_t actor_id, const char *district,
@@ -78,11 +81,29 @@ void decide_nib(int64_t id, char out[14]);
 
 /* Step 3, for each ITEM_DECIDE item in offset order: ACTIVITY_DUPLICATE (the
  * same KBLI twice in the submission, or one the actor already holds at that
- * district, including from an earlier submission of this batch), then
+ * district, including from an earlier submission of this batch), NIB_FROZEN /
+ * NIB_REVOKED when the actor's NIB is frozen (05) or revoked (06), then
  * NPWP_REQUIRED when nothing names an actor, the reasons in their order; an
  * issued item gets actor_id, nib and nib_new, and its activities count as
  * held for the rest of the batch. */
 void decide_item(struct decide_state *d, struct item *it);
+
+/* ---- permits ------------------------------------------------------------------------------ */
+
+/* Sets it->sla_days (N of each activity's KBLI and the item's scale) and it->holidays from the
+ * reference data the chain ran with (rd: refdata_api's view). Run by the pipeline on an issued
+ * item after its activities were copied. */
+void decide_permit_terms(struct item *it, const struct ossd_refdata *rd);
+
+/* 1 when activity i of an issued item makes a pending_verification permit (its clock runs). */
+int decide_permit_pending(const struct item *it, size_t i);
+
+/* The permit of activity i of an issued item: "<nib>-<kbli>-<district without dots>". */
+void decide_permit_id(const struct item *it, size_t i, char out[32]);
+
+/* Step 4, for an issued item: each pending activity's deadline (it->act_dl) from decided_ms,
+ * as permit_init computes it. */
+void decide_permits(struct item *it, int64_t decided_ms);
 
 /* Turns it into a dead letter of code (a static string) with message (cut
  * to fit); its reasons go. */

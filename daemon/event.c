@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "jsonw.h"
 
 void event_identify(struct item *it)
@@ -139,6 +140,14 @@ static void issued_data(struct buf *b, const struct item *it, const char *decide
         field(b, "risk", x->risk);
         field(b, "permit", x->permit ? x->permit : "");
         field(b, "status", x->status ? x->status : "");
+        char pid[32];
+        decide_permit_id(it, i, pid);
+        field(b, "permit_id", pid);
+        if (decide_permit_pending(it, i)) {
+            char due[32];
+            format_rfc3339_ms(it->act_dl[i].due_ms, due);
+            field(b, "sla_due", due);
+        }
         buf_putc(b, '}');
     }
     buf_putc(b, ']');

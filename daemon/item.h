@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "ossd_handler.h"
 
 enum item_kind {
@@ -81,6 +82,13 @@ struct item {
      * every attempt; a lifecycle item keeps doc until the store has applied it. */
     enum item_input input;
     const char *topic; /* the source topic's name, owned by msg */
+
+    /* Permits of an issued item (docs/lifecycle.md). The pipeline sets N per activity and the
+     * holidays from the reference data the chain ran with (valid while the batch lasts); the
+     * store computes each pending activity's deadline from decided_at on every attempt. */
+    const struct cal_holidays *holidays;
+    unsigned sla_days[OSSD_MAX_ACTIVITIES];
+    struct cal_deadline act_dl[OSSD_MAX_ACTIVITIES]; /* while act[i] is pending_verification */
 };
 
 /* Frees what the item owns (not the message) and zeroes it. */

@@ -588,6 +588,8 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         str_copy(it->authority, sizeof(it->authority), s.business.region_code); /* %.5s */
     if (s.business.region_code)
         str_copy(it->district, sizeof(it->district), s.business.region_code); /* %.8s */
+    if (!it->rejected)
+        decide_permit_terms(it, rd);
     decide_actor_key(it, &s);
     release_doc(it);
 out:

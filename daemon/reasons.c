@@ -36,8 +36,9 @@ int reasons_has(const json_t *reasons, const char *code, const char *path)
 static int code_rank(const char *code)
 {
     static const char *const order[] = {
-        "SCHEMA_INVALID", "NIK_INVALID",    "NIK_MISMATCH", "APPLICANT_UNDERAGE", "NPWP_REQUIRED",
-        "NPWP_INVALID",   "REGION_UNKNOWN", "KBLI_UNKNOWN", "ACTIVITY_DUPLICATE",
+        "SCHEMA_INVALID",     "NIK_INVALID",  "NIK_MISMATCH",   "APPLICANT_UNDERAGE",
+        "NPWP_REQUIRED",      "NPWP_INVALID", "REGION_UNKNOWN", "KBLI_UNKNOWN",
+        "ACTIVITY_DUPLICATE", "NIB_FROZEN",   "NIB_REVOKED",
     };
     for (size_t i = 0; i < ARRAY_SIZE(order); i++)
         if (strcmp(code, order[i]) == 0)

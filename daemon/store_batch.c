@@ -1,5 +1,5 @@
-/* store_batch: the one PostgreSQL transaction per batch: dedupe, NIB, activities, outbox, offsets.
- */
+/* store_batch: the one PostgreSQL transaction per batch: dedupe, NIB, activities, permits,
+ * outbox, offsets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 /* Everything one attempt allocates, freed on every exit path. */
 struct attempt {
     struct decide_state d; /* what was loaded, and the decisions made from it */
-    struct buf subs, acts_copy, actors_copy, outbox, dead, scratch, key;
+    struct buf subs, acts_copy, permits_copy, actors_copy, outbox, dead, scratch, key;
     char err[1024];
 };
 
@@ -21,6 +21,7 @@ static void attempt_free(struct attempt *a)
     decide_free(&a->d);
     buf_free(&a->subs);
     buf_free(&a->acts_copy);
+    buf_free(&a->permits_copy);
     buf_free(&a->actors_copy);
     buf_free(&a->outbox);
     buf_free(&a->dead);
@@ -168,14 +169,15 @@ static int load_actors(struct store *st, struct attempt *a, struct batch *b)
     r = query(st, a,
               "SELECT b.actor_key, b.actor_id, b.nib, "
               "  ARRAY(SELECT x.district || '|' || x.kbli FROM activities x "
-              "        WHERE x.actor_id = b.actor_id) "
+              "        WHERE x.actor_id = b.actor_id), b.nib_status "
               "FROM business_actors b WHERE b.actor_key = ANY($1::text[])",
               1, params, 0);
     if (!r)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
         int64_t id = atoll(PQgetvalue(r, row, 1));
-        decide_known_actor(&a->d, PQgetvalue(r, row, 0), id, PQgetvalue(r, row, 2));
+        decide_known_actor(&a->d, PQgetvalue(r, row, 0), id, PQgetvalue(r, row, 2),
+                           PQgetvalue(r, row, 4));
         put_activities(a, id, PQgetvalue(r, row, 3));
     }
     PQclear(r);
@@ -236,6 +238,44 @@ static void write_activities(struct attempt *a, const struct item *it)
         copyb_str(ab, x->permit);
         copyb_str(ab, x->status);
         copyb_str(ab, it->submission_id);
+    }
+}
+
+/* The permits of an issued submission's activities (docs/lifecycle.md), one per activity:
+ * pending_verification with its clock running and the deadline decide_permits computed, or
+ * issued with no clock. */
+static void write_permits(struct attempt *a, const struct item *it, int64_t decided_ms)
+{
+    struct buf *pb = &a->permits_copy;
+    const int32_t pg_epoch = cal_day_from_civil(2000, 1, 1); /* binary date: days since then */
+    char pid[32];
+
+    for (size_t i = 0; i < it->n_act; i++) {
+        const struct item_activity *x = &it->act[i];
+        int pending = decide_permit_pending(it, i);
+        decide_permit_id(it, i, pid);
+        if (pb->len == 0)
+            copyb_header(pb);
+        copyb_fields(pb, 13);
+        copyb_str(pb, pid);
+        copyb_str(pb, it->nib);
+        copyb_str(pb, x->kbli);
+        copyb_str(pb, it->district);
+        copyb_int8(pb, it->actor_id);
+        copyb_str(pb, x->risk);
+        copyb_str(pb, pending ? "pending_verification" : "issued");
+        copyb_str(pb, pending ? "running" : "none");
+        if (pending) {
+            copyb_int4(pb, (int32_t)it->sla_days[i]);
+            copyb_int4(pb, it->act_dl[i].last_day - pg_epoch);
+            copyb_timestamptz(pb, it->act_dl[i].due_ms);
+        } else {
+            copyb_null(pb);
+            copyb_null(pb);
+            copyb_null(pb);
+        }
+        copyb_str(pb, it->submission_id);
+        copyb_timestamptz(pb, decided_ms);
     }
 }
 
@@ -438,8 +478,11 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
             continue; /* applied by store_lifecycle_apply, after the submissions */
         } else if (it->out_kind == ITEM_DECIDE) {
             decide_item(&a.d, it);
-            if (!it->out_rejected)
+            if (!it->out_rejected) {
                 write_activities(&a, it);
+                decide_permits(it, b->decided_ms);
+                write_permits(&a, it, b->decided_ms);
+            }
             event_identify(it);
             write_submission(&a, it, it->topic, b->decided_ms);
             buf_reset(&a.scratch);
@@ -470,7 +513,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
         goto err;
     for (size_t i = 0; i < b->n_out; i++)
         write_outbox_row(&a, &b->out[i], b->decided_ms);
-    struct buf *binary[] = {&a.outbox, &a.subs, &a.acts_copy, &a.actors_copy};
+    struct buf *binary[] = {&a.outbox, &a.subs, &a.acts_copy, &a.permits_copy, &a.actors_copy};
     for (size_t i = 0; i < ARRAY_SIZE(binary); i++)
         if (binary[i]->len)
             copyb_trailer(binary[i]);
@@ -489,6 +532,12 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                  "COPY activities (actor_id, district, kbli, risk, permit, permit_status, "
                  "submission_id) FROM STDIN (FORMAT binary)",
                  &a.acts_copy, a.err, sizeof(a.err)) != 0) ||
+        (a.permits_copy.len &&
+         pg_copy(st->conn,
+                 "COPY permits (permit_id, nib, kbli, district, actor_id, risk, status, clock, "
+                 "sla_days, last_day, sla_due, submission_id, decided_at) FROM STDIN "
+                 "(FORMAT binary)",
+                 &a.permits_copy, a.err, sizeof(a.err)) != 0) ||
         (a.outbox.len &&
          pg_copy(st->conn,
                  "COPY outbox (id, topic, msg_key, msg_value, headers, attempted_at) FROM STDIN "

@@ -3,8 +3,8 @@ upgrading a database with stored decisions in place (each activity a permit, R/M
 pending with the deadline lib/base/calendar.c gives), the SQL working-day functions agreeing with
 the C calendar on a table of dates, `ossctl permit show` (the history newest last, refused
 updates with their code, never the officer's identity or the note) and
-`ossctl sla due` (running deadlines soonest first, --before). ossd does not write permits yet,
-so the rows are inserted directly."""
+`ossctl sla due` (running deadlines soonest first, --before). The rows the commands read are
+inserted directly (ossd's own permits: tests/e2e/test_permits_live.py)."""
 import datetime
 import hashlib
 import json
@@ -178,11 +178,11 @@ def lifecycle_submissions(n, prefix):
 
 
 def test_upgrade_of_decisions_by_ossd_then_ossd_runs_on_it(env):
-    undo_006(env.pg_url)
     d = env.daemon()
     env.produce(lifecycle_submissions(40, "up"))
     env.wait_decided(40)
     assert d.stop() == 0
+    undo_006(env.pg_url)  # ossd writes permits now: the decisions it made lose theirs
     out = migrate_with(env.pg_url, os.path.join(harness.REPO, "schemas"))
     assert "applied 006_permits.sql" in out, out
     acts = env.sql("SELECT b.nib, a.kbli, a.district, a.risk, a.permit_status, s.decided_at "
@@ -204,9 +204,13 @@ def test_upgrade_of_decisions_by_ossd_then_ossd_runs_on_it(env):
     env.daemon()
     env.produce(lifecycle_submissions(50, "up")[40:])
     env.wait_decided(50)
-    # (ossd does not write permits yet: the listing still holds the backfilled ones)
+    # the backfilled permits and those of the new decisions, which ossd writes itself
+    running = env.sql("SELECT count(*) FROM permits WHERE clock = 'running'")[0][0]
+    assert running > len(pending)
+    assert env.sql("SELECT count(*) FROM permits")[0][0] == \
+        env.sql("SELECT count(*) FROM activities")[0][0]
     last = ossctl(env.pg_url, "sla", "due").stdout.splitlines()[-1]
-    assert last.startswith("%d running deadlines, " % len(pending)), last
+    assert last.startswith("%d running deadlines, " % running), last
 
 
 # ---- ossctl permit show ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ import re
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED_SQL = os.path.join(REPO, "schemas", "sql", "003_refdata_seed.sql")
+CALENDAR_SQL = os.path.join(REPO, "schemas", "sql", "004_refdata_calendar.sql")
 MAX_BYTES = 256 * 1024
 EVENT_CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
 
@@ -44,6 +45,11 @@ EVENT_CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
 REASON_ORDER = ["SCHEMA_INVALID", "NIK_INVALID", "NIK_MISMATCH", "APPLICANT_UNDERAGE",
                 "NPWP_REQUIRED", "NPWP_INVALID", "REGION_UNKNOWN", "KBLI_UNKNOWN",
                 "ACTIVITY_DUPLICATE"]
+# Reasons that follow from what the store holds about the NIB, not from a corpus of
+# submissions alone (set_nib_status); they sort after the others.
+NIB_REASONS = ["NIB_FROZEN", "NIB_REVOKED"]
+SLA_DEFAULT_DAYS = 5  # the statutory deadline when no SLA row applies
+NIB_REFUSED = {"05": "NIB_FROZEN", "06": "NIB_REVOKED"}
 PERMIT = {"R": ("NIB", "issued"), "MR": ("SS", "issued"), "MT": ("SS", "pending_verification"),
           "T": ("IZIN", "pending_verification")}
 
@@ -106,6 +112,8 @@ class RefData:
         self.villages = {}          # district -> set of its village codes (only when it has any)
         self.kbli = {}              # code -> [title, risk or None]
         self.scale_risk = {}        # (code, scale) -> risk
+        self.holidays = set()       # ISO dates
+        self.sla = {}               # (code, scale or "") -> working days
 
     def add_region(self, code):
         self.regions.add(code)
@@ -125,7 +133,29 @@ class RefData:
             rd.scale_risk[(code, scale)] = risk
         for row in _sql_tuples(sql, "ref_regions"):
             rd.add_region(row[1])
+        with open(CALENDAR_SQL, encoding="utf-8") as f:
+            cal = f.read()
+        rd.holidays = {row[1] for row in _sql_tuples(cal, "ref_holidays")}
+        rd.sla = {(row[1], row[2] or ""): int(row[3]) for row in _sql_tuples(cal, "ref_sla")}
         return rd
+
+    def import_holidays_csv(self, path):
+        """What `ossctl refdata import holidays` does: the file's dates replace the active ones."""
+        import csv
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            self.holidays = {r["date"] for r in csv.DictReader(f)}
+
+    def import_sla_csv(self, path):
+        """What `ossctl refdata import sla` does: the file's rows (kbli,scale,working_days; an
+        empty scale for every scale) replace the active ones."""
+        import csv
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            self.sla = {(r["kbli"], r.get("scale") or ""): int(r["working_days"])
+                        for r in csv.DictReader(f)}
+
+    def sla_days(self, code, scale):
+        """N of a permit: (code, scale), else (code, every scale), else the statutory 5."""
+        return self.sla.get((code, scale), self.sla.get((code, ""), SLA_DEFAULT_DAYS))
 
     def import_kbli_csv(self, path):
         """What `ossctl refdata import kbli` does (schemas/seed/README.md): the file's codes and
@@ -592,12 +622,19 @@ class Oracle:
         self.rd = refdata or RefData.seed()
         self.decided = {}   # submission_id -> sha256 of the decided bytes
         self.actors = {}    # actor key -> set of (district, kbli) it holds
+        self.nib_status = {}  # actor key -> "05" / "06" (business_actors.nib_status), else 01
         self.outcomes = []  # every Outcome, in feeding order
 
     def run(self, values):
         """Feeds values in order; returns {submission_id: Outcome} of the decided ones."""
         return {o.sid: o for o in (self.feed(v) for v in values)
                 if o.kind in ("issued", "rejected")}
+
+    def set_nib_status(self, key, status):
+        """The NIB of the actor key (which must hold one) frozen ("05"), revoked ("06") or
+        active again ("01"), as the NIB actions topic or an operator sets it."""
+        assert key in self.actors, key
+        self.nib_status[key] = status
 
     def feed(self, value):
         out = self._decide(value)
@@ -631,6 +668,9 @@ class Oracle:
             for i, act in enumerate(b["activities"]):
                 if (district, act["kbli"]) in held:
                     reasons.add(("ACTIVITY_DUPLICATE", "/business/activities/%d/kbli" % i))
+            refused = NIB_REFUSED.get(self.nib_status.get(key))
+            if refused:
+                reasons.add((refused, "/applicant"))
         if reasons:
             return Outcome("rejected", sid, reasons=reasons, doc=doc)
         new = held is None
@@ -638,13 +678,16 @@ class Oracle:
             held = self.actors[key] = set()
         scale = scale_of(b)
         acts = []
+        sla_days = []
         for act in b["activities"]:
             risk = self.rd.kbli_risk(act["kbli"], scale)
             acts.append((act["kbli"], self.rd.kbli_title(act["kbli"]), risk) + PERMIT[risk])
+            sla_days.append(self.rd.sla_days(act["kbli"], scale))
             held.add((district, act["kbli"]))
         return Outcome("issued", sid, actor=key, nib_new=new, scale=scale,
                        umk=scale in ("01", "02"), authority=b["location"]["region_code"][:5],
-                       channel=doc["channel"], activities=acts, doc=doc)
+                       channel=doc["channel"], activities=acts, district=district,
+                       sla_days=sla_days, holidays=frozenset(self.rd.holidays), doc=doc)
 
 
 def partition_key(value):
@@ -713,7 +756,8 @@ def natural_key(path):
 
 def reason_sort_key(r):
     code = r["code"]
-    rank = REASON_ORDER.index(code) if code in REASON_ORDER else len(REASON_ORDER)
+    order = REASON_ORDER + NIB_REASONS
+    rank = order.index(code) if code in order else len(order)
     return (rank, code, natural_key(r["path"]))
 
 
@@ -804,6 +848,11 @@ def compare(oracle, event_msgs, dlq_msgs):
         nib = d["nib"]
         if not re.fullmatch(r"[0-9]{13}", nib):
             problems.append("%s: NIB %r is not 13 digits" % (sid, nib))
+        for a, want in zip(d["activities"], permits_of(o, nib, d["decided_at"])):
+            got = (a.get("permit_id"), a.get("sla_due"))
+            if got != want:
+                problems.append("%s: activity %s permit_id/sla_due %r, expected %r" % (
+                    sid, a["kbli"], got, want))
         if ev["subject"] != nib or ev["partitionkey"] != nib or m.key() != nib.encode():
             problems.append("%s: subject/partitionkey/key must be the NIB" % sid)
         if nib_of.setdefault(o.actor, nib) != nib:
@@ -840,6 +889,29 @@ def compare(oracle, event_msgs, dlq_msgs):
             problems.append("dead letter %s key %r %.80r: %d in the DLQ, expected %d" % (
                 k[2], k[0], k[1], got_dead[k], want_dead[k]))
     return problems
+
+
+def format_instant(ms):
+    """Epoch ms as ossd writes instants: RFC 3339 in UTC with milliseconds."""
+    import datetime
+    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
+
+
+def permits_of(o, nib, decided_at):
+    """[(permit_id, sla_due or None)] of an issued Outcome's activities, given the NIB and the
+    decided_at of its event: the permit <nib>-<kbli>-<district without dots>; a pending one's
+    deadline N working days (the SLA table) from decided_at with the holidays (lifecycle.py)."""
+    import lifecycle
+    cal = lifecycle.Calendar(o.holidays)
+    start = lifecycle.parse_instant(decided_at)
+    out = []
+    for act, n in zip(o.activities, o.sla_days):
+        pid = "%s-%s-%s" % (nib, act[0], o.district.replace(".", ""))
+        due = format_instant(cal.deadline(start, n)[1]) if act[4] == "pending_verification" \
+            else None
+        out.append((pid, due))
+    return out
 
 
 def holds_id_number(s):

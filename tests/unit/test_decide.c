@@ -54,7 +54,8 @@ struct known_actor {
     const char *key;
     int64_t id;
     const char *nib;
-    const char *acts[4]; /* "district|kbli", NULL-terminated */
+    const char *acts[4];    /* "district|kbli", NULL-terminated */
+    const char *nib_status; /* NULL: "01" */
 };
 
 struct decide_case {
@@ -161,6 +162,45 @@ static const struct decide_case cases[] = {
      .in = {DECIDE_01("s1", 1, NULL, "14120"), DECIDE_01("s2", 1, "1234567890123456", "14120")},
      .want = {REJECTED("NPWP_REQUIRED /applicant/npwp"),
               REJECTED("NPWP_REQUIRED /applicant/npwp")}},
+
+    /* ---- the NIB's status ---- */
+    {.name = "an active NIB (01) takes a new activity",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {NULL}, "01"}},
+     .in = {DECIDE_02("s1", 1, NIK_A, "14120")},
+     .want = {ISSUED(KNOWN_NIB, 0)}},
+    {.name = "a frozen NIB (05): NIB_FROZEN, no new NIB",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {NULL}, "05"}},
+     .in = {DECIDE_02("s1", 1, NIK_A, "14120")},
+     .want = {REJECTED("NIB_FROZEN /applicant")}},
+    {.name = "a revoked NIB (06): NIB_REVOKED, no new NIB",
+     .actors = {{"npwp:" NPWP16, 42, KNOWN_NIB, {NULL}, "06"}},
+     .in = {DECIDE_01("s1", 1, NPWP15, "14120")},
+     .want = {REJECTED("NIB_REVOKED /applicant")}},
+    {.name = "a frozen NIB and an activity it holds: both reasons, in order",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {"33.74.01|14120"}, "05"}},
+     .in = {DECIDE_02("s1", 1, NIK_A, "10110", "14120")},
+     .want = {REJECTED("ACTIVITY_DUPLICATE /business/activities/1/kbli;NIB_FROZEN /applicant")}},
+    {.name = "a frozen NIB after the chain's reasons: every reason reported",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {NULL}, "05"}},
+     .in = {{.id = "s1",
+             .sha = 1,
+             .type = "02",
+             .nik = NIK_A,
+             .district = "33.74.01",
+             .kbli = KBLI("99999"),
+             .reasons = "KBLI_UNKNOWN /business/activities/0/kbli"}},
+     .want = {REJECTED("KBLI_UNKNOWN /business/activities/0/kbli;NIB_FROZEN /applicant")}},
+    {.name = "a frozen NIB refuses every submission of the batch; another actor is issued",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {NULL}, "05"}},
+     .in = {DECIDE_02("s1", 1, NIK_A, "14120"), DECIDE_02("s2", 2, NIK_B, "14120"),
+            DECIDE_02("s3", 3, NIK_A, "10110")},
+     .want = {REJECTED("NIB_FROZEN /applicant"), ISSUED(NEW_NIB_1, 1),
+              REJECTED("NIB_FROZEN /applicant")},
+     .n_new_actors = 1},
+    {.name = "a status that is none of 01/05/06 counts as active",
+     .actors = {{"nik:" NIK_A, 42, KNOWN_NIB, {NULL}, ""}},
+     .in = {DECIDE_02("s1", 1, NIK_A, "14120")},
+     .want = {ISSUED(KNOWN_NIB, 0)}},
 
     /* ---- ACTIVITY_DUPLICATE ---- */
     {.name = "a KBLI the actor holds at that district",
@@ -306,7 +346,7 @@ static void run_case(const struct decide_case *c)
                 asked |= strcmp(keys[k], ka->key) == 0;
             if (!asked)
                 continue; /* the store loads only the actors asked for */
-            decide_known_actor(&d, ka->key, ka->id, ka->nib);
+            decide_known_actor(&d, ka->key, ka->id, ka->nib, ka->nib_status);
             for (size_t j = 0; j < N_ELEMS(ka->acts) && ka->acts[j]; j++) {
                 char district[16];
                 const char *bar = strchr(ka->acts[j], '|');
@@ -414,12 +454,42 @@ static void test_actor_key(void **state)
     }
 }
 
+/* The permits of an issued item: their id and, pending, the deadline of permit_init. */
+static void test_permits(void **state)
+{
+    struct item it;
+    char pid[32];
+    (void)state;
+    memset(&it, 0, sizeof(it));
+    snprintf(it.nib, sizeof(it.nib), "%s", KNOWN_NIB);
+    snprintf(it.district, sizeof(it.district), "%s", "33.74.01");
+    it.n_act = 2;
+    snprintf(it.act[0].kbli, sizeof(it.act[0].kbli), "%s", "56102");
+    it.act[0].status = "pending_verification";
+    snprintf(it.act[1].kbli, sizeof(it.act[1].kbli), "%s", "47111");
+    it.act[1].status = "issued";
+    it.sla_days[0] = 3;
+    decide_permit_id(&it, 0, pid);
+    assert_string_equal(pid, KNOWN_NIB "-56102-337401");
+    decide_permit_id(&it, 1, pid);
+    assert_string_equal(pid, KNOWN_NIB "-47111-337401");
+    assert_true(decide_permit_pending(&it, 0));
+    assert_false(decide_permit_pending(&it, 1));
+    /* Monday 2026-11-30 10:00 Jakarta, 3 working days, no holidays: L Thursday 3 December,
+     * sla_due Friday 4 December 00:00 Jakarta = 3 December 17:00 UTC. */
+    decide_permits(&it, 1796007600000LL);
+    assert_int_equal(it.act_dl[0].last_day, cal_day_from_civil(2026, 12, 3));
+    assert_int_equal(it.act_dl[0].due_ms, 1796317200000LL);
+    assert_int_equal(it.sla_days[1], 5); /* unset: the statutory fallback */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_nib_form),
         cmocka_unit_test(test_actor_key),
+        cmocka_unit_test(test_permits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
