@@ -26,6 +26,7 @@ struct batch {
     struct outmsg *out;
     size_t n_out, cap_out;
     int64_t decided_ms;
+    int32_t basis_id; /* decision_basis row of the chain that decided it (0: none) */
     /* Figures of the last successful commit. */
     size_t n_issued, n_rejected, n_dead, n_skipped;
 };
