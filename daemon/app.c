@@ -114,6 +114,9 @@ struct app {
     struct config *new_cfg;
     struct pipeline *new_pipeline;
     struct refdata *new_refdata;
+    int32_t new_basis_id;
+
+    int32_t basis_id; /* decision_basis row of the running chain and reference data */
 
     int paused; /* PAUSE_* reasons */
     int pg_down;
@@ -355,6 +358,7 @@ static int submit_cur(struct app *a)
     if (a->cur->n == 0 || a->cur_gated < a->cur->n)
         return 0;
     a->cur->holidays = refdata_holidays(a->refdata);
+    a->cur->basis_id = a->basis_id;
     if (writer_submit(a->writer, a->cur) != 0)
         return 0;
     a->cur = new_batch(a);
@@ -553,6 +557,24 @@ static void periodic(struct app *a)
 
 /* ---- reload ---------------------------------------------------------------- */
 
+/* Records the basis of the decisions p and rd will make (decision_basis) on
+ * the control connection; *id is its row. 0, or -1 with err. */
+static int record_basis(struct app *a, const struct pipeline *p, const struct refdata *rd,
+                        int32_t *id, char *err, size_t errlen)
+{
+    json_t *chain = pipeline_chain(p);
+    struct store_basis b = {refdata_kbli_version(rd),
+                            refdata_region_version(rd),
+                            refdata_kbli_version(rd), /* risk levels belong to the KBLI version */
+                            refdata_holiday_version(rd),
+                            refdata_sla_version(rd),
+                            chain,
+                            OSSD_VERSION};
+    int rc = store_upsert_basis(a->ctl, &b, id, err, errlen);
+    json_decref(chain);
+    return rc;
+}
+
 static void free_new_chain(struct app *a)
 {
     pipeline_free(a->new_pipeline);
@@ -581,6 +603,7 @@ static void swap_chain(struct app *a)
     a->cfg = a->new_cfg;
     a->pipeline = a->new_pipeline;
     a->refdata = a->new_refdata;
+    a->basis_id = a->new_basis_id;
     a->new_cfg = NULL;
     a->new_pipeline = NULL;
     a->new_refdata = NULL;
@@ -603,6 +626,7 @@ static void reload(struct app *a)
     struct config *cfg;
     struct pipeline *p = NULL;
     struct refdata *rd = NULL;
+    int32_t basis_id = 0;
 
     notify_reloading();
     log_info("reloading %s", a->boot->path);
@@ -627,7 +651,7 @@ static void reload(struct app *a)
         goto fail;
     }
     rd = refdata_load_pg(store_conn(a->ctl), err, sizeof(err));
-    if (!rd)
+    if (!rd || record_basis(a, p, rd, &basis_id, err, sizeof(err)) != 0)
         goto fail;
     /* log.c's level and target are atomics: safe while other threads log */
     if (log_setup(a->log_target ? a->log_target : cfg->log_target,
@@ -638,6 +662,7 @@ static void reload(struct app *a)
     a->new_cfg = cfg;
     a->new_pipeline = p;
     a->new_refdata = rd;
+    a->new_basis_id = basis_id;
     /* a number only: the writer takes it now, even while the swap waits */
     writer_set_backoff_max(a->writer, cfg->retry_backoff_max_ms);
     if (!writer_idle(a->writer))
@@ -695,7 +720,8 @@ static int start(struct app *a)
     if (!a->refdata)
         goto fail;
     a->pipeline = pipeline_new(a->cfg, err, sizeof(err));
-    if (!a->pipeline)
+    if (!a->pipeline ||
+        record_basis(a, a->pipeline, a->refdata, &a->basis_id, err, sizeof(err)) != 0)
         goto fail;
     a->writer = writer_new(a->boot, &a->ec, err, sizeof(err));
     if (!a->writer)

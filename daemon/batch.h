@@ -33,6 +33,7 @@ struct batch {
     /* The holiday calendar of the reference data the batch was decided with (status updates
      * 42/44 need it); set when the batch is handed to the writer, NULL: none. */
     const struct cal_holidays *holidays;
+    int32_t basis_id; /* decision_basis row of the chain that decided it (0: none) */
     /* Figures of the last successful commit. */
     size_t n_issued, n_rejected, n_dead, n_skipped;
     /* Lifecycle messages of the last commit, per input (ITEM_INPUT_STATUS - 1,

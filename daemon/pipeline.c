@@ -265,6 +265,29 @@ const char *pipeline_handler_name(const struct pipeline *p, size_t i)
     return p->stages[i].name;
 }
 
+json_t *pipeline_chain(const struct pipeline *p)
+{
+    json_t *chain = json_array();
+    struct buf text = {0};
+
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const struct stage *st = &p->stages[i];
+        unsigned char d[32];
+        char hex[65];
+        buf_reset(&text);
+        for (size_t k = 0; st->section && k < st->section->n_kv; k++)
+            buf_printf(&text, "%s=%s\n", st->section->kv[k].key, st->section->kv[k].value);
+        sha256(text.data ? text.data : "", text.len, d);
+        for (size_t k = 0; k < 32; k++)
+            snprintf(hex + 2 * k, 3, "%02x", d[k]);
+        json_array_append_new(chain, json_pack("{s:s,s:s,s:s}", "name", st->name, "type",
+                                               st->type->name ? st->type->name : "",
+                                               "config_sha256", hex));
+    }
+    buf_free(&text);
+    return chain;
+}
+
 /* ---- submissions ------------------------------------------------------ */
 
 static const char *str_at(const json_t *obj, const char *key)

@@ -26,6 +26,12 @@ void pipeline_free(struct pipeline *p);
 size_t pipeline_size(const struct pipeline *p);
 const char *pipeline_handler_name(const struct pipeline *p, size_t i);
 
+/* The chain for the decision record: a new array (the caller decrefs) of
+ * {"name", "type", "config_sha256"} in chain order, config_sha256 being the
+ * lowercase hex SHA-256 of the handler's [handler.NAME] section as read
+ * ("key=value\n" per setting, in file order; no section: of nothing). */
+json_t *pipeline_chain(const struct pipeline *p);
+
 /* Decides one gated item (kind ITEM_DECIDE) against the reference data:
  * fills reasons, enrichment, actor key and district; sets it->retry when a
  * handler reported a transient failure. One thread at a time per pipeline:

@@ -363,6 +363,70 @@ static void ctl_failed(struct store *st, const PGresult *r, const char *what)
 
 /* ---- offsets ---------------------------------------------------------- */
 
+/* ---- the decision basis ----------------------------------------------- */
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+int store_upsert_basis(struct store *st, const struct store_basis *b, int32_t *basis_id, char *err,
+                       size_t errlen)
+{
+    json_t *doc =
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:O,s:s}", "kbli_version", str_or_null(b->kbli_version),
+                  "region_version", str_or_null(b->region_version), "risk_version",
+                  str_or_null(b->risk_version), "holiday_version", str_or_null(b->holiday_version),
+                  "sla_version", str_or_null(b->sla_version), "chain", (json_t *)b->chain,
+                  "ossd_version", b->ossd_version);
+    char *canon = NULL, *chain = NULL, digest[2 + 64 + 1] = "\\x";
+    unsigned char d[32];
+    PGresult *r = NULL;
+    int rc = -1;
+
+    if (!doc || !store_connected(st)) {
+        snprintf(err, errlen, "%s", doc ? "PostgreSQL is unavailable" : "bad decision basis");
+        goto out;
+    }
+    canon = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    chain = json_dumps(b->chain, JSON_COMPACT);
+    sha256(canon, strlen(canon), d);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(digest + 2 + 2 * i, 3, "%02x", d[i]);
+    const char *params[8] = {digest,          b->kbli_version,    b->region_version,
+                             b->risk_version, b->holiday_version, b->sla_version,
+                             chain,           b->ossd_version};
+    /* Two instances starting together: the second waits for the first's row, inserts nothing
+     * and finds it with the SELECT. */
+    r = PQexecParams(st->conn,
+                     "WITH ins AS (INSERT INTO decision_basis (digest, kbli_version, "
+                     "region_version, risk_version, holiday_version, sla_version, chain, "
+                     "ossd_version) VALUES ($1::bytea, $2, $3, $4, $5, $6, $7::jsonb, $8) "
+                     "ON CONFLICT (digest) DO NOTHING RETURNING basis_id) "
+                     "SELECT basis_id FROM ins",
+                     8, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0) {
+        PQclear(r);
+        r = PQexecParams(st->conn, "SELECT basis_id FROM decision_basis WHERE digest = $1::bytea",
+                         1, NULL, params, NULL, NULL, 0);
+    }
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        snprintf(err, errlen, "recording the decision basis: %s",
+                 PQresultStatus(r) == PGRES_TUPLES_OK ? "no row" : PQresultErrorMessage(r));
+        err[strcspn(err, "\n")] = '\0';
+        pg_note_error(r);
+        goto out;
+    }
+    *basis_id = (int32_t)atol(PQgetvalue(r, 0, 0));
+    rc = 0;
+out:
+    PQclear(r);
+    free(canon);
+    free(chain);
+    json_decref(doc);
+    return rc;
+}
+
 int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_partition_list_t *parts,
                        int64_t dflt)
 {

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "batch.h"
@@ -13,7 +14,7 @@
 #include "util.h"
 
 /* The newest migration this build knows; ossd refuses an older schema. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 9
 
 enum store_result {
     STORE_OK = 0,
@@ -43,6 +44,20 @@ int store_check_schema(struct store *st, char *err, size_t errlen) MUST_CHECK;
 int store_migrate(const char *conninfo, const char *sqldir, char *err, size_t errlen) MUST_CHECK;
 /* Connection string of cfg with the password file applied (caller frees). */
 char *store_conninfo(const struct config *cfg, char *err, size_t errlen);
+
+/* The basis of the decisions one chain makes (table decision_basis). */
+struct store_basis {
+    /* reference-data versions in effect; NULL: none */
+    const char *kbli_version, *region_version, *risk_version, *holiday_version, *sla_version;
+    const json_t *chain;      /* pipeline_chain(): [{"name", "type", "config_sha256"}] */
+    const char *ossd_version; /* OSSD_VERSION */
+};
+
+/* Records the basis once: its digest is the SHA-256 of its canonical JSON
+ * (keys sorted, compact), inserted unless a row has it already. Sets
+ * *basis_id to that row's id. 0, or -1 with err. Runs outside a transaction. */
+int store_upsert_basis(struct store *st, const struct store_basis *b, int32_t *basis_id, char *err,
+                       size_t errlen) MUST_CHECK;
 
 /* Fills the offset of each partition in parts (topic from the list) with the
  * next offset stored for group; partitions with none get `dflt`. 0 or -1. */

@@ -279,8 +279,10 @@ static void write_permits(struct attempt *a, const struct item *it, int64_t deci
     }
 }
 
+
+/* One submissions row; input is the message value as consumed (the decision record). */
 static void write_submission(struct attempt *a, const struct item *it, const char *topic,
-                             int64_t decided_ms)
+                             int64_t decided_ms, int32_t basis_id, int64_t decision_seq)
 {
     const char *channel = it->schema_ok ? it->channel : NULL;
     struct buf *s = &a->subs;
@@ -288,7 +290,7 @@ static void write_submission(struct attempt *a, const struct item *it, const cha
 
     if (s->len == 0)
         copyb_header(s);
-    copyb_fields(s, 16);
+    copyb_fields(s, 19);
     copyb_str(s, it->submission_id);
     copyb_bytes(s, it->sha, 32);
     copyb_str(s, issued ? "issued" : "rejected");
@@ -320,6 +322,12 @@ static void write_submission(struct attempt *a, const struct item *it, const cha
     copyb_str(s, topic);
     copyb_int4(s, it->partition);
     copyb_int8(s, it->offset);
+    copyb_bytes(s, it->msg->payload ? it->msg->payload : "", it->msg->len);
+    if (basis_id > 0)
+        copyb_int4(s, basis_id);
+    else
+        copyb_null(s);
+    copyb_int8(s, decision_seq);
 }
 
 /* One outbox row in COPY BINARY format (values are copied as they are: no
@@ -373,22 +381,49 @@ static void write_dead(struct attempt *a, const struct item *it, const char *top
     copy_ts_ms(d, failed_ms, '\n');
 }
 
-/* Reserves n outbox ids (so COPY can write them and the relay knows them). */
-static int reserve_ids(struct store *st, struct attempt *a, struct batch *b)
+static int cmp_i64(const void *x, const void *y)
 {
-    char n[32];
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Reserves the batch's outbox ids (so COPY can write them and the relay
+ * knows them) and its n_decided decision numbers, in one round trip. The
+ * numbers are sorted into *seqs (n_decided of them; the caller frees) so that
+ * the batch order is the decision order. */
+static int reserve_ids(struct store *st, struct attempt *a, struct batch *b, size_t n_decided,
+                       int64_t **seqs)
+{
+    char n[32], m[32];
+    size_t k = 0, o = 0;
     PGresult *r;
 
-    if (b->n_out == 0)
+    *seqs = xmalloc((n_decided + 1) * sizeof(**seqs));
+    if (b->n_out == 0 && n_decided == 0)
         return 0;
     snprintf(n, sizeof(n), "%zu", b->n_out);
-    const char *params[2] = {n, "outbox_id_seq"};
-    r = query(st, a, "SELECT nextval($2::regclass) FROM generate_series(1, $1::int)", 2, params, 0);
+    snprintf(m, sizeof(m), "%zu", n_decided);
+    const char *params[2] = {n, m};
+    r = query(st, a,
+              "SELECT false, nextval('outbox_id_seq') FROM generate_series(1, $1::int) "
+              "UNION ALL "
+              "SELECT true, nextval('ossd_decision_seq') FROM generate_series(1, $2::int)",
+              2, params, 0);
     if (!r)
         return -1;
-    for (size_t i = 0; i < b->n_out && (int)i < PQntuples(r); i++)
-        b->out[i].id = atoll(PQgetvalue(r, (int)i, 0));
+    for (int row = 0; row < PQntuples(r); row++) {
+        int64_t v = atoll(PQgetvalue(r, row, 1));
+        if (PQgetvalue(r, row, 0)[0] == 't' && k < n_decided)
+            (*seqs)[k++] = v;
+        else if (PQgetvalue(r, row, 0)[0] == 'f' && o < b->n_out)
+            b->out[o++].id = v;
+    }
     PQclear(r);
+    if (k != n_decided || o != b->n_out) {
+        snprintf(a->err, sizeof(a->err), "reserved %zu of %zu ids", k + o, n_decided + b->n_out);
+        return -1;
+    }
+    qsort(*seqs, k, sizeof(**seqs), cmp_i64);
     return 0;
 }
 
@@ -449,6 +484,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
 {
     struct attempt a;
     char failed_at[32];
+    int64_t *seqs = NULL; /* the batch's decision numbers, in batch order; owned */
 
     memset(&a, 0, sizeof(a));
     pg_note_error(NULL);
@@ -484,7 +520,6 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
                 write_permits(&a, it, b->decided_ms);
             }
             event_identify(it);
-            write_submission(&a, it, it->topic, b->decided_ms);
             buf_reset(&a.scratch);
             buf_reset(&a.key);
             event_build(ec, it, b->decided_ms, &a.scratch, &a.key);
@@ -509,8 +544,13 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
         }
     }
     t[2] = mono_ms();
-    if (reserve_ids(st, &a, b) != 0)
+    if (reserve_ids(st, &a, b, b->n_issued + b->n_rejected, &seqs) != 0)
         goto err;
+    /* Submissions are written once their decision numbers are known, in batch order. */
+    for (size_t i = 0, k = 0; i < b->n; i++)
+        if (b->items[i].out_kind == ITEM_DECIDE && b->items[i].input == ITEM_INPUT_SUBMISSION)
+            write_submission(&a, &b->items[i], b->items[i].topic, b->decided_ms, b->basis_id,
+                             seqs[k++]);
     for (size_t i = 0; i < b->n_out; i++)
         write_outbox_row(&a, &b->out[i], b->decided_ms);
     struct buf *binary[] = {&a.outbox, &a.subs, &a.acts_copy, &a.permits_copy, &a.actors_copy};
@@ -525,7 +565,8 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
          pg_copy(st->conn,
                  "COPY submissions (submission_id, payload_sha256, status, actor_id, nib, "
                  "nib_new, channel, scale, authority, reasons, event_id, submitted_at, "
-                 "decided_at, src_topic, src_partition, src_offset) FROM STDIN (FORMAT binary)",
+                 "decided_at, src_topic, src_partition, src_offset, input, basis_id, decision_seq) "
+                 "FROM STDIN (FORMAT binary)",
                  &a.subs, a.err, sizeof(a.err)) != 0) ||
         (a.acts_copy.len &&
          pg_copy(st->conn,
@@ -563,6 +604,7 @@ enum store_result store_commit_batch(struct store *st, struct batch *b, const st
               "commit %lld ms",
               b->n, (long long)(t[6] - t[0]), (long long)(t[1] - t[0]), (long long)(t[2] - t[1]),
               (long long)(t[3] - t[2]), (long long)(t[4] - t[3]), (long long)(t[5] - t[4]));
+    free(seqs);
     attempt_free(&a);
     return STORE_OK;
 err:
@@ -572,6 +614,7 @@ err:
     }
     log_warn("batch transaction failed (%zu messages), will retry: %s", b->n, a.err);
     batch_clear_out(b);
+    free(seqs);
     attempt_free(&a);
     return STORE_RETRY;
 }

@@ -12,6 +12,7 @@
 #include "item.h"
 #include "jsonschema.h"
 #include "ossctl_dlq.h"
+#include "ossctl_explain.h"
 #include "ossctl_outbox.h"
 #include "ossctl_permit.h"
 #include "ossctl_refdata.h"
@@ -34,7 +35,8 @@ static void usage(FILE *fp)
                 "  outbox parked [--limit N]           outbox rows parked as undeliverable\n"
                 "  outbox release ID...|--all          let the re-send take parked rows again\n"
                 "  permit show PERMIT_ID               a permit and its history, newest last\n"
-                "  sla due [--before T] [--limit N]    running deadlines, soonest first\n\n"
+                "  sla due [--before T] [--limit N]    running deadlines, soonest first\n"
+                "  explain SUBMISSION_ID [--json]      a decision and its basis\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
@@ -254,6 +256,8 @@ int main(int argc, char **argv)
         rc = ossctl_permit_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "sla") == 0) {
         rc = ossctl_sla_main(sub_argc, sub_argv, pg);
+    } else if (strcmp(cmd, "explain") == 0) {
+        rc = ossctl_explain_main(sub_argc, sub_argv, pg);
     } else {
         fprintf(stderr, "ossctl: unknown command '%s'\n", cmd);
         usage(stderr);
