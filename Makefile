@@ -321,10 +321,10 @@ CPU_ROUNDS ?= 1
 CPU_BUILD  := $(BUILD)/cpu
 .PHONY: cpu-profile
 
-$(CPU_BUILD)/ossd-cpu-chain: tests/cpu/cpu_chain.c tests/fuzz/common.c tests/fuzz/common.h $(LIB) $(JS_LIB)
+$(CPU_BUILD)/ossd-cpu-chain: tests/cpu/cpu_chain.c tests/fuzz/common.c tests/fuzz/common.h $(LIB) $(JS_LIB) $(BASE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(APP_INC) -Itests/fuzz -DFUZZ_SRCDIR=\"$(CURDIR)\" $(CFLAGS) $(LDFLAGS) \
-	    -o $@ tests/cpu/cpu_chain.c tests/fuzz/common.c $(LIB) $(JS_LIB) $(LDLIBS)
+	    -o $@ tests/cpu/cpu_chain.c tests/fuzz/common.c $(LIB) $(JS_LIB) $(BASE_LIB) $(LDLIBS)
 
 $(CPU_BUILD)/messages-$(CPU_N)-$(CPU_SEED).jsonl: tests/cpu/messages.py tests/pylib/sample.py
 	@mkdir -p $(dir $@)
