@@ -170,3 +170,42 @@ def test_migration_008_gives_stored_decisions_their_permits(env):
     # migrating again changes nothing
     pc.migrate_with(pg, os.path.join(harness.REPO, "schemas"))
     assert harness.sql(pg, "SELECT count(*) FROM permits")[0][0] == 2
+
+
+def test_one_by_one_fallback_writes_the_same_permits(env):
+    """A batch that keeps failing is committed message by message (daemon/writer.c): each
+    issued message still gets its permits, announced by its event, and the message the
+    database refuses gets none."""
+    import sample
+    msgs, ids = sample.corpus(120, 83, "obo")
+    poison = sorted(ids)[17]
+    env.sql("CREATE FUNCTION poison_uv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'duplicate key value violates unique constraint \"poison\"' "
+            "USING ERRCODE = 'unique_violation'; END $$")
+    env.sql("CREATE TRIGGER poison_uv BEFORE INSERT ON submissions FOR EACH ROW "
+            "WHEN (NEW.submission_id = '%s') EXECUTE FUNCTION poison_uv()" % poison)
+    d = env.daemon(batch_max=200)
+    events = env.collector(harness.TOPICS[1])
+    env.produce(msgs)
+    decided, dead = env.check_offsets(len(msgs), timeout=180)
+    assert (decided, dead) == (len(msgs) - 1, 1)
+    assert "one by one" in d.log_since_start()
+    events.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
+                >= decided, 120, "an event for every decision")
+    permits = {r[0]: r[1:] for r in env.sql(
+        "SELECT permit_id, submission_id, (extract(epoch FROM decided_at) * 1000)::bigint, "
+        "(extract(epoch FROM sla_due) * 1000)::bigint FROM permits")}
+    assert len(permits) == env.sql("SELECT count(*) FROM activities")[0][0] > 0
+    assert not any(p[0] == poison for p in permits.values())
+    checked = set()
+    for m in events.messages:
+        ev = json.loads(m.value())
+        sid = ev["data"]["submission_id"]
+        if not ev["type"].endswith(".issued.v1") or sid in checked:
+            continue
+        checked.add(sid)
+        decided_ms = lifecycle.parse_instant(ev["data"]["decided_at"])
+        for a in ev["data"]["activities"]:
+            due = lifecycle.parse_instant(a["sla_due"]) if "sla_due" in a else None
+            assert permits.pop(a["permit_id"]) == (sid, decided_ms, due), (sid, a)
+    assert permits == {}
