@@ -111,6 +111,19 @@ static void field_lit(struct buf *b, const char *prefix, size_t n, const char *v
     jsonw_str(b, value);
 }
 
+/* Appends ,"key":"value" for a value known to need no escaping (digits, '-', ':', '.', 'T',
+ * 'Z'): a permit id or an instant. */
+#define field_plain(b, key, value, n)                                                              \
+    field_plain_lit((b), ",\"" key "\":\"", sizeof(",\"" key "\":\"") - 1, (value), (n))
+
+static void field_plain_lit(struct buf *b, const char *prefix, size_t n, const char *value,
+                            size_t len)
+{
+    buf_append(b, prefix, n);
+    buf_append(b, value, len);
+    buf_putc(b, '"');
+}
+
 static void issued_data(struct buf *b, const struct item *it, const char *decided)
 {
     buf_puts(b, "{\"submission_id\":");
@@ -142,11 +155,11 @@ static void issued_data(struct buf *b, const struct item *it, const char *decide
         field(b, "status", x->status ? x->status : "");
         char pid[32];
         decide_permit_id(it, i, pid);
-        field(b, "permit_id", pid);
+        field_plain(b, "permit_id", pid, strlen(pid));
         if (decide_permit_pending(it, i)) {
             char due[32];
             format_rfc3339_ms(it->act_dl[i].due_ms, due);
-            field(b, "sla_due", due);
+            field_plain(b, "sla_due", due, strlen(due));
         }
         buf_putc(b, '}');
     }

@@ -7,8 +7,9 @@
  * FILE holds one message value per line (compact JSON, as tests/cpu/messages.py writes). Every
  * message goes through what the daemon does with it on the hot path: gate_check, pipeline_run
  * (the default chain, over the small reference data of tests/fuzz/common.c), then what the
- * writer does for a fresh submission: event_identify (the uuid5) and event_build into a reused
- * buffer. The work is in cpu_chain_run, so `valgrind --tool=callgrind
+ * writer does for a fresh submission: the permits' deadlines (decide_permits), event_identify
+ * (the uuid5) and event_build into a reused buffer. The work is in cpu_chain_run, so `valgrind
+ * --tool=callgrind
  * --toggle-collect=cpu_chain_run` counts it without the start-up (schema compilation,
  * reference data). Prints the outcome counts and a SHA-256 of every event and dead letter
  * written: the same input must give the same digest before and after an optimisation.
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "decide.h"
 #include "event.h"
 #include "gate.h"
 #include "util.h"
@@ -61,6 +63,7 @@ static void chain(const struct pipeline *p, const struct ossd_refdata *rd, char 
         if (!it.out_rejected) {
             snprintf(it.nib, sizeof(it.nib), "8120000000017");
             it.nib_new = 1;
+            decide_permits(&it, 1764316801123LL); /* the deadlines of its permits */
         }
         event_identify(&it);
         buf_reset(&ev);

@@ -5,8 +5,10 @@ for the working days) with holidays and an SLA table imported with `ossctl refda
 `ossctl permit show` finds a new decision's permit; a frozen (05) or revoked (06) NIB rejects a
 submission with NIB_FROZEN / NIB_REVOKED and registers nothing; migration 008 gives the
 decisions stored before ossd wrote permits theirs."""
+import datetime
 import json
 import os
+import time
 
 import harness
 import lifecycle
@@ -14,8 +16,14 @@ import oracle
 import test_permit_cli as pc
 from oracle import encode, submission
 
-HOLIDAYS_CSV = "date,name\n2026-12-24,Cuti Bersama Natal\n2026-12-25,Hari Raya Natal\n" \
-               "2027-01-01,Tahun Baru Masehi\n2027-01-04,Libur Uji\n"
+# the holidays of the test: the next two weekdays after today in Jakarta (so that every deadline
+# counted from a decision made now crosses them), and a fixed date
+TODAY = lifecycle.jakarta_date(int(time.time() * 1000))
+NEXT_WEEKDAYS = [d for d in (TODAY + datetime.timedelta(days=k) for k in range(1, 8))
+                 if d.isoweekday() <= 5][:2]
+HOLIDAYS_CSV = "date,name\n" + "".join("%s,Libur Uji %d\n" % (d.isoformat(), i)
+                                       for i, d in enumerate(NEXT_WEEKDAYS)) + \
+    "2027-01-01,Tahun Baru Masehi\n"
 # 56290 (MT) 7 days for every scale, 2 for scale 01; 47721 (T) 12 for scale 01 only
 SLA_CSV = "kbli,scale,working_days\n56290,,7\n56290,01,2\n47721,01,12\n"
 
@@ -88,6 +96,16 @@ def test_issued_events_carry_permits_as_the_oracle_computes(env):
                 assert p[:5] == ("issued", "none", None, None, None), (sid, a, p)
                 assert "sla_due" not in a
     assert ev["live-3"]["data"]["activities"][0]["permit_id"].endswith("-11040-337402")
+    # the imported holidays moved every deadline (a decision made just before midnight in
+    # Jakarta could start a day later, never before them)
+    plain = lifecycle.Calendar()
+    for sid, e in ev.items():
+        decided = lifecycle.parse_instant(e["data"]["decided_at"])
+        for a in e["data"]["activities"]:
+            if "sla_due" in a:
+                n = want_days[(sid, a["kbli"])]
+                assert lifecycle.parse_instant(a["sla_due"]) > plain.deadline(decided, n)[1] \
+                    or lifecycle.jakarta_date(decided) != TODAY, (sid, a)
     # the operator finds a new decision's permit
     pid = ev["live-1"]["data"]["activities"][1]["permit_id"]
     out = harness.ossctl(env.pg_url, "permit", "show", pid).stdout
@@ -170,3 +188,42 @@ def test_migration_008_gives_stored_decisions_their_permits(env):
     # migrating again changes nothing
     pc.migrate_with(pg, os.path.join(harness.REPO, "schemas"))
     assert harness.sql(pg, "SELECT count(*) FROM permits")[0][0] == 2
+
+
+def test_one_by_one_fallback_writes_the_same_permits(env):
+    """A batch that keeps failing is committed message by message (daemon/writer.c): each
+    issued message still gets its permits, announced by its event, and the message the
+    database refuses gets none."""
+    import sample
+    msgs, ids = sample.corpus(120, 83, "obo")
+    poison = sorted(ids)[17]
+    env.sql("CREATE FUNCTION poison_uv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'duplicate key value violates unique constraint \"poison\"' "
+            "USING ERRCODE = 'unique_violation'; END $$")
+    env.sql("CREATE TRIGGER poison_uv BEFORE INSERT ON submissions FOR EACH ROW "
+            "WHEN (NEW.submission_id = '%s') EXECUTE FUNCTION poison_uv()" % poison)
+    d = env.daemon(batch_max=200)
+    events = env.collector(harness.TOPICS[1])
+    env.produce(msgs)
+    decided, dead = env.check_offsets(len(msgs), timeout=180)
+    assert (decided, dead) == (len(msgs) - 1, 1)
+    assert "one by one" in d.log_since_start()
+    events.wait(lambda m: len({json.loads(x.value())["data"]["submission_id"] for x in m})
+                >= decided, 120, "an event for every decision")
+    permits = {r[0]: r[1:] for r in env.sql(
+        "SELECT permit_id, submission_id, (extract(epoch FROM decided_at) * 1000)::bigint, "
+        "(extract(epoch FROM sla_due) * 1000)::bigint FROM permits")}
+    assert len(permits) == env.sql("SELECT count(*) FROM activities")[0][0] > 0
+    assert not any(p[0] == poison for p in permits.values())
+    checked = set()
+    for m in events.messages:
+        ev = json.loads(m.value())
+        sid = ev["data"]["submission_id"]
+        if not ev["type"].endswith(".issued.v1") or sid in checked:
+            continue
+        checked.add(sid)
+        decided_ms = lifecycle.parse_instant(ev["data"]["decided_at"])
+        for a in ev["data"]["activities"]:
+            due = lifecycle.parse_instant(a["sla_due"]) if "sla_due" in a else None
+            assert permits.pop(a["permit_id"]) == (sid, decided_ms, due), (sid, a)
+    assert permits == {}

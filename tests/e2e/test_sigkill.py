@@ -6,6 +6,7 @@ import threading
 import time
 
 import harness
+import lifecycle
 import pytest
 import sample
 
@@ -52,11 +53,29 @@ def test_sigkill_loop_exact_accounting(env, strategy):
     assert {r[0] for r in rows} == ids
     stored_id = {r[0]: r[1] for r in rows}
     seen = {}
+    # one permit per issued activity, as its event announced it (the committed attempt's
+    # decided_at and deadline, whatever the attempts killed before)
+    permits = {r[0]: r[1:] for r in env.sql(
+        "SELECT permit_id, submission_id, (extract(epoch FROM decided_at) * 1000)::bigint, "
+        "(extract(epoch FROM sla_due) * 1000)::bigint FROM permits")}
+    assert len(permits) == env.sql("SELECT count(*) FROM activities")[0][0]
+    assert env.sql("SELECT count(*) FROM activities a JOIN business_actors b USING (actor_id) "
+                   "LEFT JOIN permits p ON p.permit_id = b.nib || '-' || a.kbli || '-' || "
+                   "replace(a.district, '.', '') AND p.submission_id = a.submission_id "
+                   "WHERE p.permit_id IS NULL")[0][0] == 0
+    checked = set()
     for m in col.messages:
         ev = json.loads(m.value())
         sid = ev["data"]["submission_id"]
         assert ev["id"] == stored_id[sid], "re-delivered event with another id"
         seen.setdefault(sid, set()).add(ev["id"])
+        if ev["type"].endswith(".issued.v1") and sid not in checked:
+            checked.add(sid)
+            decided = lifecycle.parse_instant(ev["data"]["decided_at"])
+            for a in ev["data"]["activities"]:
+                due = lifecycle.parse_instant(a["sla_due"]) if "sla_due" in a else None
+                assert permits.pop(a["permit_id"]) == (sid, decided, due), (sid, a)
+    assert permits == {}, "permits no issued event announced: %r" % sorted(permits)[:5]
     assert set(seen) == ids
     assert all(len(v) == 1 for v in seen.values())
     # one NIB per business actor, never two
