@@ -4,18 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 1 when s is exactly n ASCII digits. */
-static int all_digits(const char *s, size_t n)
-{
-    size_t i;
-
-    if (!s)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return s[n] == '\0';
-}
+#include "base.h"
 
 /* The number made of the two digits at s (which must be digits). */
 static int two(const char *s)
@@ -78,7 +67,7 @@ unsigned rules_nik_parse(const char *nik, int submitted_year, const struct ossd_
     }
     memcpy(province, nik, 2);
     province[2] = '\0';
-    if (rd && rd->province_known && !rd->province_known(rd->ctx, province))
+    if (rd && !ossd_refdata_province_known(rd, province))
         out->flaws |= RULES_NIK_PROVINCE;
     if (two(nik + 2) == 0)
         out->flaws |= RULES_NIK_REGENCY;

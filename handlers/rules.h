@@ -3,7 +3,8 @@
 #ifndef OSSD_RULES_H
 #define OSSD_RULES_H
 
-#include "ossd_handler.h"
+#include <ossd/handler.h>
+#include <stddef.h>
 
 /* ---- NIK ---------------------------------------------------------------------------------- */
 
