@@ -367,3 +367,40 @@ def test_oracle_and_localreg_agree_on_the_seed():
     o = oracle.Oracle()
     out = o.feed(encode(submission("lr-oracle", kblis=["47221"], location="33.74.01")))
     assert out.kind == "issued" and out.activities[0][2] == "T"
+
+
+# ---- layers: a handler sees the ABI, lib/base and its own headers only -----------------------
+
+def test_a_handler_cannot_include_a_daemon_header(tmp):
+    """make layers passes, and fails when the handlers' include path lets a daemon header in;
+    a built-in handler that includes a daemon header does not compile with the flags the
+    Makefile gives handlers/."""
+    def make(*args):
+        return subprocess.run(["make", "-s", "-C", harness.REPO] + list(args),
+                              capture_output=True, text=True, timeout=300)
+    r = make("layers")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "handlers/ compile with only include/ossd" in r.stdout, r.stdout
+    r = make("layers", "HANDLER_INC=-Iinclude -Ihandlers -Ilib/base -Idaemon")
+    assert r.returncode != 0
+    assert "handlers/ sees headers above the ABI" in r.stderr, r.stderr
+    flags = subprocess.run(["make", "-s", "-C", harness.REPO, "--no-print-directory", "-f",
+                            "Makefile", "-f", "-", "print-handler-inc"],
+                           input="print-handler-inc:\n\t@echo $(HANDLER_INC)\n",
+                           capture_output=True, text=True, timeout=60).stdout.split()
+    assert flags == ["-Iinclude", "-Ihandlers", "-Ilib/base"], flags
+    with open(os.path.join(harness.REPO, "handlers/kbli/kbli.c")) as f:
+        good = f.read()
+    for header in ("util.h", "pipeline.h", "ossd_handler.h", "jsonschema.h"):
+        bad = os.path.join(tmp, "kbli_bad.c")
+        with open(bad, "w") as f:
+            f.write('#include "%s"\n' % header + good)
+        r = subprocess.run(["cc", "-std=c11", "-fsyntax-only"] + flags + [bad],
+                           capture_output=True, text=True, timeout=60, cwd=harness.REPO)
+        assert r.returncode != 0 and header in r.stderr, (header, r.stderr)
+    ok = os.path.join(tmp, "kbli_ok.c")
+    with open(ok, "w") as f:
+        f.write(good)
+    r = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-fsyntax-only"] + flags + [ok],
+                       capture_output=True, text=True, timeout=60, cwd=harness.REPO)
+    assert r.returncode == 0, r.stderr
