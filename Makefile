@@ -296,6 +296,7 @@ install: $(BUILD)/ossd $(BUILD)/ossctl $(PLUGINS)
 	install -m 0644 schemas/sql/*.sql $(DESTDIR)$(PREFIX)/share/ossd/sql/
 	install -m 0644 schemas/events/*.json $(DESTDIR)$(PREFIX)/share/ossd/events/
 	install -D -m 0644 schemas/asyncapi.yaml $(DESTDIR)$(PREFIX)/share/ossd/asyncapi.yaml
+	install -D -m 0644 include/ossd/handler.h $(DESTDIR)$(PREFIX)/include/ossd/handler.h
 	install -D -m 0644 deploy/prometheus/ossd.rules.yml $(DESTDIR)$(PREFIX)/share/ossd/prometheus/ossd.rules.yml
 	install -D -m 0644 deploy/grafana/ossd.json $(DESTDIR)$(PREFIX)/share/ossd/grafana/ossd.json
 	install -D -m 0644 systemd/ossd.catalog $(DESTDIR)$(PREFIX)/lib/systemd/catalog/ossd.catalog
