@@ -304,11 +304,11 @@ void submission_from_json(const json_t *doc, struct ossd_submission *s)
     s->submission_id = str_at(doc, "submission_id");
     s->submitted_at = str_at(doc, "submitted_at");
     if (s->submitted_at && strlen(s->submitted_at) >= 10) {
-        const char *t = s->submitted_at; /* YYYY-MM-DD: checked by the schema */
-        s->submitted_year =
-            (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + t[3] - '0';
-        s->submitted_month = (t[5] - '0') * 10 + t[6] - '0';
-        s->submitted_day = (t[8] - '0') * 10 + t[9] - '0';
+        char date[11]; /* the local date YYYY-MM-DD that starts an RFC 3339 date-time */
+        memcpy(date, s->submitted_at, 10);
+        date[10] = '\0';
+        if (rules_date_parse(date, &s->submitted_year, &s->submitted_month, &s->submitted_day))
+            s->submitted_year = s->submitted_month = s->submitted_day = 0;
     }
     s->channel = str_at(doc, "channel");
     s->applicant.type = str_at(a, "type");

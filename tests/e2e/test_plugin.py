@@ -183,7 +183,7 @@ def test_check_config_refuses_a_badly_typed_key(tmp, value, message):
                                  "log_matches = %s\n" % value)
     assert rc == 1, out
     assert "handler localreg: " + message in out, out
-    assert conf + ":4:" in out or conf + ":" in out, out
+    assert conf + ":12:" in out, "the message names the file and the line: " + out
     rc, out, _ = check_config(tmp, section="[handler.localreg]\nrules = 47221@33.74\n"
                               "log_matches = yes\n")
     assert rc == 0, out
