@@ -404,3 +404,53 @@ def test_a_handler_cannot_include_a_daemon_header(tmp):
     r = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-fsyntax-only"] + flags + [ok],
                        capture_output=True, text=True, timeout=60, cwd=harness.REPO)
     assert r.returncode == 0, r.stderr
+
+
+PEEK = r"""
+#include <stdio.h>
+#include <string.h>
+#include <ossd/handler.h>
+/* Reads the document the ABI 2 way: by JSON Pointer and as raw bytes. */
+static enum ossd_result peek_process(void *i, const struct ossd_ctx *c,
+                                     const struct ossd_submission *s, struct ossd_decision *d)
+{
+    const char *id = ossd_submission_string(s, "/submission_id");
+    const char *kbli = ossd_submission_string(s, "/business/activities/1/kbli");
+    double capital = 0;
+    size_t len = 0;
+    (void)i; (void)c;
+    if (!id || strncmp(id, "peek-", 5) != 0)
+        return OSSD_OK;
+    ossd_submission_raw(s, &len);
+    ossd_submission_number(s, "/business/capital_idr", &capital);
+    ossd_add_reason(d, "PEEK", "/business/activities/1/kbli",
+                    "raw %zu bytes, %zu activities, second %s, capital %.0f, kind %d", len,
+                    ossd_submission_size(s, "/business/activities"), kbli ? kbli : "-", capital,
+                    (int)ossd_submission_kind(s, "/business/location"));
+    return OSSD_REJECT;
+}
+static const struct ossd_handler_type t = {
+    OSSD_HANDLER_TYPE_HEADER, .name = "peek", .description = "test", .process = peek_process,
+};
+const struct ossd_handler_type *ossd_handler_entry(void);
+const struct ossd_handler_type *ossd_handler_entry(void) { return &t; }
+"""
+
+
+def test_a_plugin_reads_the_document_by_json_pointer_and_raw(env):
+    plugdir = os.path.join(env.workdir, "peek")
+    os.mkdir(plugdir)
+    compile_plugin(plugdir, "peek", PEEK)
+    d = env.daemon(start=False, handlers="identity, region, kbli, activity, scale, risk, peek")
+    with open(d.conf) as f:
+        conf = f.read().replace("plugin_dir = %s/build/handlers" % harness.REPO,
+                                "plugin_dir = %s" % plugdir)
+    with open(d.conf, "w") as f:
+        f.write(conf)
+    d.start()
+    sub = submission("peek-1", kblis=["56102", "10710"], capital=75_000_000)
+    evs = decide(env, [sub, submission("other-1", serial=2)])
+    assert reasons(evs["peek-1"]) == [("PEEK", "/business/activities/1/kbli")]
+    assert evs["peek-1"]["data"]["reasons"][0]["message"] == \
+        "raw %d bytes, 2 activities, second 10710, capital 75000000, kind 6" % len(encode(sub))
+    assert ".issued." in evs["other-1"]["type"]
