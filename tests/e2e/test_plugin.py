@@ -454,3 +454,43 @@ def test_a_plugin_reads_the_document_by_json_pointer_and_raw(env):
     assert evs["peek-1"]["data"]["reasons"][0]["message"] == \
         "raw %d bytes, 2 activities, second 10710, capital 75000000, kind 6" % len(encode(sub))
     assert ".issued." in evs["other-1"]["type"]
+
+
+def test_a_reload_checks_the_instances_keys_and_applies_them(env):
+    """SIGHUP builds the chain again: a badly typed key is refused naming it and the running
+    chain stays; a good change (closed_a's code) takes over."""
+    import signal
+    d = env.daemon(handlers=TWO_CHAIN, extra=TWO)
+    col = env.collector(harness.TOPICS[1])
+
+    def decide_one(sid, serial):
+        env.produce([(b"reload", encode(submission(sid, serial=serial, kblis=["47221"],
+                                                   location="33.74.10")))])
+        for m in col.wait(lambda ms: any(json.loads(x.value())["data"]["submission_id"] == sid
+                                         for x in ms), 60, "the event of " + sid):
+            ev = json.loads(m.value())
+            if ev["data"]["submission_id"] == sid:
+                return reasons(ev)
+
+    assert decide_one("rl-1", 21) == [("CLOSED_A", "/business/activities/0/kbli")]
+    with open(d.conf) as f:
+        good = f.read()
+    with open(d.conf, "w") as f:
+        f.write(good.replace("log_matches = true", "log_matches = sometimes"))
+    d.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: "reload failed, keeping the running configuration" in
+                     d.log_since_start() or None, 60, "the reload refused")
+    log = d.log_since_start()
+    assert "handler closed_b: key 'log_matches': \"sometimes\" is not a boolean" in log, log
+    assert decide_one("rl-2", 22) == [("CLOSED_A", "/business/activities/0/kbli")]
+    with open(d.conf, "w") as f:
+        f.write(good.replace("code = CLOSED_A", "code = CLOSED_A2"))
+    d.proc.send_signal(signal.SIGHUP)
+    n = [0]
+
+    def renamed():
+        n[0] += 1
+        return decide_one("rl-3-%d" % n[0], 30 + n[0]) == \
+            [("CLOSED_A2", "/business/activities/0/kbli")] or None
+    harness.wait_for(renamed, 120, "the reloaded closed_a", interval=1)
+    assert d.alive()
