@@ -302,28 +302,17 @@ int ossd_set_authority(struct ossd_decision *d, const char *regency)
     return 0;
 }
 
-/* The static string of set equal to s, or NULL. */
-static const char *one_of(const char *s, const char *const *set)
-{
-    for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
-            return *set;
-    return NULL;
-}
-
 int ossd_set_activity(struct ossd_decision *d, const char *kbli, const char *title,
                       const char *risk, const char *permit, const char *status)
 {
-    static const char *const permits[] = {"NIB", "SS", "IZIN", NULL};
-    static const char *const statuses[] = {"issued", "pending_verification", NULL};
-    const char *p = one_of(permit, permits), *st = one_of(status, statuses);
+    const char *p, *st;
     struct ossd_activity_out *o = NULL;
 
     if (!kbli || strlen(kbli) != 5 || !all_digits(kbli, 5))
         return handler_misuse(d, "an activity KBLI code that is not 5 digits");
     if (!rules_risk_valid(risk))
         return handler_misuse(d, "a risk level outside R, MR, MT, T");
-    if (!p || !st)
+    if (rules_permit_known(permit, status, &p, &st) != 0)
         return handler_misuse(d, "a permit or permit status outside its value set");
     for (size_t i = 0; i < d->n_activities && !o; i++)
         if (memcmp(d->activities[i].kbli, kbli, 6) == 0)
