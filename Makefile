@@ -51,7 +51,10 @@ endif
 #   lib/base/        generic containers (strmap, idset), CSV reader, working-day calendar,
 #                    allocation, buffers, time helpers and the PostgreSQL COPY encoder: only its
 #                    own directory and libc (make layers proves it);
-#   daemon/, handlers/, tools/, tests/  ossd itself: its own headers, lib/base and lib/jsonschema.
+#   include/ossd/    the handler ABI (handler.h): the only ossd header a handler includes;
+#   handlers/        the built-in handlers: include/ossd/, their own directory, lib/base and libc,
+#                    no daemon header and no package's flags (make layers proves it);
+#   daemon/, tools/, tests/  ossd itself: its own headers, include/, lib/base and lib/jsonschema.
 BASE_INC := -Ilib/base
 BASE_SRC := $(wildcard lib/base/*.c)
 BASE_OBJ := $(BASE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -63,7 +66,8 @@ JS_SRC   := $(wildcard lib/jsonschema/*.c)
 JS_OBJ   := $(JS_SRC:%.c=$(BUILD)/obj/%.o)
 JS_LIB   := $(BUILD)/libjsonschema.a
 
-APP_INC  := -Idaemon -Ihandlers -Ilib/base -Ilib/jsonschema -DOSSD_VERSION=\"$(VERSION)\" \
+HANDLER_INC := -Iinclude -Ihandlers -Ilib/base
+APP_INC  := -Idaemon -Ihandlers -Iinclude -Ilib/base -Ilib/jsonschema -DOSSD_VERSION=\"$(VERSION)\" \
             -DOSSD_DATADIR=\"$(PREFIX)/share/ossd\" \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Each program links only the libraries it uses (pkg-config modules).
@@ -97,7 +101,7 @@ help:
 	@echo "make deps     install the Debian packages the build, tests and demo need"
 	@echo "make          build build/ossd, build/ossctl and the dev-stack tools"
 	@echo "make check    make deps, then every test: layers, unit (cmocka), end-to-end (pytest, dev stack), fuzz-regress"
-	@echo "make layers   lib/jsonschema and lib/base compile without any ossd include path"
+	@echo "make layers   lib/jsonschema, lib/base and handlers/ compile with only the include paths they may use"
 	@echo "make demo     dev stack + a realistic sample through ossd, with a summary"
 	@echo "make fresh-check  make demo, then make check, on a bare Debian 12 (chroot; root)"
 	@echo "make bench    the benchmark; last line is one JSON object"
@@ -120,6 +124,11 @@ $(BUILD)/obj/lib/base/%.o: lib/base/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(BASE_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The built-in handlers: the public ABI, their own directory and lib/base; no daemon header.
+$(BUILD)/obj/handlers/%.o: handlers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(HANDLER_INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
 $(BASE_LIB): $(BASE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -137,8 +146,10 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB) $(JS_LIB) $(BASE_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# ossd exports the handler ABI's functions (daemon/handler.sym) to the plugins it dlopens.
+HANDLER_EXPORTS := -Wl,--dynamic-list=daemon/handler.sym
+$(BUILD)/ossd: $(BUILD)/obj/daemon/main.o $(LIB) $(JS_LIB) $(BASE_LIB) daemon/handler.sym
+	$(CC) $(LDFLAGS) $(HANDLER_EXPORTS) -o $@ $(filter-out daemon/handler.sym,$^) $(LDLIBS)
 
 $(BUILD)/ossctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ossctl*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(OSSCTL_LIBS)
@@ -162,9 +173,10 @@ $(BUILD)/obj/tools/loadgen_gen.o: APP_INC += -I$(BUILD)/gen
 $(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*.c)) $(LIB) $(JS_LIB) $(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RAWCOPY_LIBS)
 
-$(BUILD)/handlers/%.so: $(wildcard handlers/examples/*/*.c) handlers/ossd_handler.h
+# An example plugin: include/ only, as it builds out of the tree.
+$(BUILD)/handlers/%.so: $(wildcard handlers/examples/*/*.c) include/ossd/handler.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(APP_INC) $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) -Iinclude $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(JS_LIB) $(BASE_LIB)
 	@mkdir -p $(dir $@)
@@ -207,6 +219,20 @@ layers:
 	        echo "layers: a lib/base source can include $$h: lib/base sees headers above it" >&2; exit 1; fi; \
 	done
 	@echo "layers: lib/base compiles with only its own include path, and the headers of ossd and of the validator are out of its reach"
+	@printf '#include <ossd/handler.h>\n#include "base.h"\n#include "builtin.h"\n#include "rules.h"\nint layers_handler_probe(void);\nint layers_handler_probe(void) { return OSSD_HANDLER_ABI_MAJOR; }\n' \
+	    >$(BUILD)/layers/handler_ok.c
+	@$(CC) $(CPPFLAGS) $(HANDLER_INC) $(CFLAGS) -c -o $(BUILD)/layers/handler_ok.o $(BUILD)/layers/handler_ok.c || \
+	    { echo "layers: the handler ABI does not compile with only the handlers' include path" >&2; exit 1; }
+	@for h in util.h pipeline.h config.h ossd_handler.h jsonschema.h item.h; do \
+	    printf '#include <ossd/handler.h>\n#include "%s"\n' $$h >$(BUILD)/layers/handler_bad.c; \
+	    if $(CC) $(CPPFLAGS) $(HANDLER_INC) $(CFLAGS) -c -o $(BUILD)/layers/handler_bad.o $(BUILD)/layers/handler_bad.c 2>/dev/null; then \
+	        echo "layers: a handler can include $$h: handlers/ sees headers above the ABI" >&2; exit 1; fi; \
+	done
+	@printf '#include <ossd/handler.h>\nint layers_abi_probe(void);\nint layers_abi_probe(void) { return OSSD_HANDLER_ABI_MINOR; }\n' \
+	    >$(BUILD)/layers/abi_ok.c
+	@$(CC) $(CPPFLAGS) -Iinclude $(CFLAGS) -c -o $(BUILD)/layers/abi_ok.o $(BUILD)/layers/abi_ok.c || \
+	    { echo "layers: include/ossd/handler.h does not compile alone" >&2; exit 1; }
+	@echo "layers: handlers/ compile with only include/ossd, their own directory and lib/base; the headers of the daemon and of the validator are out of their reach"
 
 unit: $(JS_TEST_BIN) $(UNIT_BIN)
 	@set -e; for t in $(JS_TEST_BIN) $(UNIT_BIN); do echo "== $$t"; OSSD_SRCDIR=$(CURDIR) $$t; done
@@ -270,6 +296,7 @@ install: $(BUILD)/ossd $(BUILD)/ossctl $(PLUGINS)
 	install -m 0644 schemas/sql/*.sql $(DESTDIR)$(PREFIX)/share/ossd/sql/
 	install -m 0644 schemas/events/*.json $(DESTDIR)$(PREFIX)/share/ossd/events/
 	install -D -m 0644 schemas/asyncapi.yaml $(DESTDIR)$(PREFIX)/share/ossd/asyncapi.yaml
+	install -D -m 0644 include/ossd/handler.h $(DESTDIR)$(PREFIX)/include/ossd/handler.h
 	install -D -m 0644 deploy/prometheus/ossd.rules.yml $(DESTDIR)$(PREFIX)/share/ossd/prometheus/ossd.rules.yml
 	install -D -m 0644 deploy/grafana/ossd.json $(DESTDIR)$(PREFIX)/share/ossd/grafana/ossd.json
 	install -D -m 0644 systemd/ossd.catalog $(DESTDIR)$(PREFIX)/lib/systemd/catalog/ossd.catalog
@@ -356,7 +383,7 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Ilib/base -Ilib/jsonschema -Itests/fuzz \
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -Idaemon -Ihandlers -Iinclude -Ilib/base -Ilib/jsonschema -Itests/fuzz \
                 -DOSSD_VERSION=\"$(VERSION)\" -DOSSD_DATADIR=\"$(CURDIR)/schemas\" \
                 -DFUZZ_SRCDIR=\"$(CURDIR)\" $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -551,7 +551,8 @@ void config_print_reference(void)
            "bootstrap.servers = 127.0.0.1:9092\ngroup.id = ossd\n"
            "\n[kafka.consumer]\n; librdkafka properties for the consumer only\n; reload: %s\n"
            "\n[kafka.producer]\n; librdkafka properties for the producer only\n; reload: %s\n"
-           "\n[handler.NAME]\n; the settings of handler NAME (see its config keys)\n"
+           "\n[handler.NAME]\n; the settings of handler instance NAME: type = its handler type "
+           "(default NAME),\n; then the typed keys that type declares (docs/configuration.md)\n"
            "; reload: %s\n",
            reload_word(section_reload("kafka")), reload_word(section_reload("kafka.consumer")),
            reload_word(section_reload("kafka.producer")),

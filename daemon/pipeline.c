@@ -11,6 +11,7 @@
 #include "builtin.h"
 #include "decide.h"
 #include "event.h"
+#include "handler_api.h"
 #include "jsonschema.h"
 #include "log.h"
 #include "reasons.h"
@@ -21,7 +22,8 @@ struct stage {
     void *instance;
     void *dl; /* dlopen handle of an external handler, or NULL */
     const struct config_section *section;
-    char *name;
+    char *name;      /* the instance: its [handler.NAME] section, HANDLER= in logs */
+    char *type_name; /* its type: `type` in that section, else the name itself */
 };
 
 /* The message handlers last asked to retry, and how many times in a row;
@@ -84,87 +86,99 @@ struct pipeline {
     struct ossd_decision *draft;
 };
 
-/* ---- handler config --------------------------------------------------- */
-
-struct handler_cfg_ctx {
-    const struct config_section *section;
-    const struct ossd_config_key *keys;
-};
-
-static const char *handler_cfg_get(const void *ctx, const char *key)
-{
-    const struct handler_cfg_ctx *c = ctx;
-    const char *v = config_section_get(c->section, key);
-    if (v)
-        return v;
-    for (const struct ossd_config_key *k = c->keys; k && k->name; k++)
-        if (strcmp(k->name, key) == 0)
-            return k->default_value;
-    return NULL;
-}
+/* ---- handler loading ------------------------------------------------------------------------ */
 
 static int stage_init(struct stage *st, const struct config *cfg, char *err, size_t errlen)
 {
-    char secname[128];
+    struct ossd_handler_config hc;
     char ierr[256] = "";
+    int rc = -1;
 
-    snprintf(secname, sizeof(secname), "handler.%s", st->name);
-    st->section = config_section(cfg, secname);
-    /* Unknown keys are refused, as fluent-bit does. */
-    for (size_t i = 0; st->section && i < st->section->n_kv; i++) {
-        int known = 0;
-        for (const struct ossd_config_key *k = st->type->config_keys; k && k->name; k++)
-            known |= strcmp(k->name, st->section->kv[i].key) == 0;
-        if (!known) {
-            snprintf(err, errlen, "%s:%d: handler %s has no setting '%s'", cfg->path,
-                     st->section->kv[i].line, st->name, st->section->kv[i].key);
-            return -1;
-        }
-    }
-    if (!st->type->init)
-        return 0;
-    struct handler_cfg_ctx hc = {st->section, st->type->config_keys};
-    struct ossd_handler_config hcfg = {&hc, handler_cfg_get};
-    if (st->type->init(&st->instance, &hcfg, ierr, sizeof(ierr)) != 0) {
+    if (handler_config_parse(&hc, st->name, st->type->config_keys, st->section, cfg->path, err,
+                             errlen) != 0)
+        goto out;
+    if (st->type->init && st->type->init(&st->instance, &hc, ierr, sizeof(ierr)) != 0) {
         snprintf(err, errlen, "handler %s: %s", st->name, ierr[0] ? ierr : "init failed");
-        return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    handler_config_free(&hc);
+    return rc;
+}
+
+/* NULL when type is a registration ossd can call, else what is wrong with it. */
+static const char *type_refused(const struct ossd_handler_type *type, char *why, size_t whylen)
+{
+    if (!type)
+        return "ossd_handler_entry returned NULL";
+    /* abi_major is the first member in every ABI version (ABI 1 called it abi_version). */
+    if (type->abi_major != OSSD_HANDLER_ABI_MAJOR) {
+        snprintf(why, whylen,
+                 "built for handler ABI %u, ossd %s supports ABI %d.%d only: rebuild it against "
+                 "include/ossd/handler.h",
+                 (unsigned)type->abi_major, OSSD_VERSION, OSSD_HANDLER_ABI_MAJOR,
+                 OSSD_HANDLER_ABI_MINOR);
+        return why;
+    }
+    if (type->abi_minor > OSSD_HANDLER_ABI_MINOR) {
+        snprintf(why, whylen, "built for handler ABI %u.%u, newer than this ossd's %d.%d",
+                 (unsigned)type->abi_major, (unsigned)type->abi_minor, OSSD_HANDLER_ABI_MAJOR,
+                 OSSD_HANDLER_ABI_MINOR);
+        return why;
+    }
+    if (type->struct_size < OSSD_HANDLER_TYPE_MIN_SIZE) {
+        snprintf(why, whylen, "struct ossd_handler_type of %u bytes, ABI %d.%d needs %zu",
+                 (unsigned)type->struct_size, OSSD_HANDLER_ABI_MAJOR, OSSD_HANDLER_ABI_MINOR,
+                 (size_t)OSSD_HANDLER_TYPE_MIN_SIZE);
+        return why;
+    }
+    if (!type->name || !type->process)
+        return "no name or no process function";
+    return NULL;
 }
 
 static int stage_load(struct stage *st, const struct config *cfg, char *err, size_t errlen)
 {
-    char path[1024];
+    char path[1024], secname[128], why[256];
+    const char *type_name, *bad;
     ossd_handler_entry_fn entry;
 
-    st->type = builtin_handler_find(st->name);
-    if (st->type)
-        return stage_init(st, cfg, err, errlen);
-    if (!cfg->plugin_dir[0]) {
-        snprintf(err, errlen, "unknown handler '%s' (no built-in of that name, no plugin_dir)",
-                 st->name);
+    snprintf(secname, sizeof(secname), "handler.%s", st->name);
+    st->section = config_section(cfg, secname);
+    type_name = config_section_get(st->section, "type");
+    if (type_name && !type_name[0]) {
+        snprintf(err, errlen, "%s: [%s] type is empty", cfg->path, secname);
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, st->name);
+    st->type_name = xstrdup(type_name ? type_name : st->name);
+    st->type = builtin_handler_find(st->type_name);
+    if (st->type)
+        return stage_init(st, cfg, err, errlen);
+    if (strchr(st->type_name, '/') || st->type_name[0] == '.') {
+        snprintf(err, errlen, "handler '%s': type '%s' is not a plain name", st->name,
+                 st->type_name);
+        return -1;
+    }
+    if (!cfg->plugin_dir[0]) {
+        snprintf(err, errlen, "unknown handler '%s' (no built-in of that name, no plugin_dir)",
+                 st->type_name);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, st->type_name);
     st->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!st->dl) {
         snprintf(err, errlen, "handler '%s': %s", st->name, dlerror());
         return -1;
     }
-    *(void **)&entry = dlsym(st->dl, "ossd_handler_entry");
+    *(void **)&entry = dlsym(st->dl, OSSD_HANDLER_ENTRY);
     if (!entry) {
         snprintf(err, errlen, "handler '%s': %s exports no ossd_handler_entry", st->name, path);
         return -1;
     }
     st->type = entry();
-    if (!st->type || st->type->abi_version != OSSD_HANDLER_ABI_VERSION) {
-        snprintf(err, errlen, "handler '%s': ABI version %d, ossd needs %d", st->name,
-                 st->type ? st->type->abi_version : -1, OSSD_HANDLER_ABI_VERSION);
-        st->type = NULL;
-        return -1;
-    }
-    if (!st->type->process) {
-        snprintf(err, errlen, "handler '%s': no process function", st->name);
+    if ((bad = type_refused(st->type, why, sizeof(why)))) {
+        snprintf(err, errlen, "handler '%s': %s: %s", st->name, path, bad);
         st->type = NULL;
         return -1;
     }
@@ -178,6 +192,7 @@ static void stage_destroy(struct stage *st)
     if (st->dl)
         dlclose(st->dl);
     free(st->name);
+    free(st->type_name);
 }
 
 struct pipeline *pipeline_new(const struct config *cfg, char *err, size_t errlen)
@@ -325,11 +340,11 @@ void submission_from_json(const json_t *doc, struct ossd_submission *s)
     s->submission_id = str_at(doc, "submission_id");
     s->submitted_at = str_at(doc, "submitted_at");
     if (s->submitted_at && strlen(s->submitted_at) >= 10) {
-        const char *t = s->submitted_at; /* YYYY-MM-DD: checked by the schema */
-        s->submitted_year =
-            (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + t[3] - '0';
-        s->submitted_month = (t[5] - '0') * 10 + t[6] - '0';
-        s->submitted_day = (t[8] - '0') * 10 + t[9] - '0';
+        char date[11]; /* the local date YYYY-MM-DD that starts an RFC 3339 date-time */
+        memcpy(date, s->submitted_at, 10);
+        date[10] = '\0';
+        if (rules_date_parse(date, &s->submitted_year, &s->submitted_month, &s->submitted_day))
+            s->submitted_year = s->submitted_month = s->submitted_day = 0;
     }
     s->channel = str_at(doc, "channel");
     s->applicant.type = str_at(a, "type");
@@ -351,8 +366,10 @@ void submission_from_json(const json_t *doc, struct ossd_submission *s)
         s->business.has_sales = 1;
         s->business.annual_sales_idr = number_ll(v);
     }
-    if ((v = json_object_get(b, "workers")) && json_is_number(v))
+    if ((v = json_object_get(b, "workers")) && json_is_number(v)) {
+        s->business.has_workers = 1;
         s->business.workers = number_ll(v);
+    }
     s->business.region_code = str_at(loc, "region_code");
     s->business.street = str_at(loc, "street");
     for (size_t i = 0; i < json_array_size(acts) && i < OSSD_MAX_ACTIVITIES; i++) {
@@ -402,46 +419,6 @@ static void handler_log(const struct ossd_ctx *ctx, enum ossd_log_level level, c
     snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", lo->it->submission_id);
     const char *fields[] = {f_handler, f_sid, NULL};
     log_fields((int)level, fields, "%s: %s", lo->handler, msg);
-}
-
-static int terminated(const char *s, size_t size)
-{
-    return memchr(s, '\0', size) != NULL;
-}
-
-/* NULL when what a handler left in d is well formed, else what is wrong.
- * A plugin is not trusted: counts within bounds, strings terminated, reason
- * codes in the contract's form, scale and risk in their value sets. */
-static const char *decision_invalid(const struct ossd_decision *d)
-{
-    if (d->n_reasons > OSSD_MAX_REASONS)
-        return "a reason count out of bounds";
-    for (size_t i = 0; i < d->n_reasons; i++) {
-        const struct ossd_reason *r = &d->reasons[i];
-        if (!terminated(r->code, sizeof(r->code)) || !terminated(r->path, sizeof(r->path)) ||
-            !terminated(r->message, sizeof(r->message)))
-            return "an unterminated reason string";
-        if (!r->code[0] || r->code[0] < 'A' || r->code[0] > 'Z' ||
-            strspn(r->code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(r->code))
-            return "a malformed reason code";
-        if (r->path[0] && r->path[0] != '/')
-            return "a reason path that is not a JSON Pointer";
-    }
-    if (!terminated(d->scale, sizeof(d->scale)) || !terminated(d->authority, sizeof(d->authority)))
-        return "an unterminated scale or authority";
-    if (d->scale[0] &&
-        !(d->scale[0] == '0' && d->scale[1] >= '1' && d->scale[1] <= '4' && d->scale[2] == '\0'))
-        return "a scale outside 01..04";
-    if (d->n_activities > OSSD_MAX_ACTIVITIES)
-        return "an activity count out of bounds";
-    for (size_t i = 0; i < d->n_activities; i++) {
-        const struct ossd_activity_out *o = &d->activities[i];
-        if (!terminated(o->kbli, sizeof(o->kbli)) || !terminated(o->risk, sizeof(o->risk)))
-            return "an unterminated activity field";
-        if (o->risk[0] && !rules_risk_valid(o->risk))
-            return "a risk level outside R, MR, MT, T";
-    }
-    return NULL;
 }
 
 /* The message becomes an INTERNAL_ERROR dead letter: a handler failed on it. */
@@ -548,6 +525,10 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
     }
     it->schema_ok = 1;
     submission_from_json(it->doc, &s);
+    if (it->msg) {
+        s.raw = it->msg->payload;
+        s.raw_len = it->msg->len;
+    }
     if (rfc3339_to_ms(s.submitted_at, &it->submitted_ms) != 0)
         it->submitted_ms = 0;
     for (size_t i = 0; i < p->n_stages; i++) {
@@ -555,12 +536,12 @@ void pipeline_run(const struct pipeline *p, const struct ossd_refdata *rd, struc
         struct log_opaque lo = {st->name, it};
         struct ossd_ctx ctx = {rd, handler_log, &lo};
         enum ossd_result r = st->type->process(st->instance, &ctx, &s, d);
-        const char *bad = decision_invalid(d);
-        if (!bad && r != OSSD_OK && r != OSSD_REJECT && r != OSSD_RETRY)
-            bad = "returned an unknown result code";
-        if (bad) {
+        if (d->misuse || (r != OSSD_OK && r != OSSD_REJECT && r != OSSD_RETRY)) {
             char what[120];
-            snprintf(what, sizeof(what), "%s%s", strncmp(bad, "returned", 8) ? "left " : "", bad);
+            if (d->misuse)
+                snprintf(what, sizeof(what), "passed %s", d->misuse);
+            else
+                snprintf(what, sizeof(what), "returned an unknown result code");
             handler_failed(it, st->name, what);
             failed = 1;
             goto out;

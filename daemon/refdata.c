@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "rules.h"
 
 /* Risk levels as small integers; 0 is "none". */
 static const char *const risk_names[] = {NULL, "R", "MR", "MT", "T"};
@@ -630,7 +631,7 @@ int refdata_kbli_code_valid(const char *code)
 
 int refdata_risk_valid(const char *risk)
 {
-    return risk_code(risk) > 0;
+    return rules_risk_valid(risk); /* the one definition of the levels */
 }
 
 /* ---- PostgreSQL -------------------------------------------------------------------------------

@@ -4,18 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 1 when s is exactly n ASCII digits. */
-static int all_digits(const char *s, size_t n)
-{
-    size_t i;
-
-    if (!s)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return s[n] == '\0';
-}
+#include "base.h"
 
 /* The number made of the two digits at s (which must be digits). */
 static int two(const char *s)
@@ -78,7 +67,7 @@ unsigned rules_nik_parse(const char *nik, int submitted_year, const struct ossd_
     }
     memcpy(province, nik, 2);
     province[2] = '\0';
-    if (rd && rd->province_known && !rd->province_known(rd->ctx, province))
+    if (rd && !ossd_refdata_province_known(rd, province))
         out->flaws |= RULES_NIK_PROVINCE;
     if (two(nik + 2) == 0)
         out->flaws |= RULES_NIK_REGENCY;
@@ -249,23 +238,44 @@ int rules_risk_valid(const char *risk)
                     strcmp(risk, "T") == 0);
 }
 
+/* The permit and its status for each risk level: every value either may take. */
+static const struct {
+    const char *risk, *permit, *status;
+} permit_map[] = {
+    {"R", "NIB", "issued"},
+    {"MR", "SS", "issued"},
+    {"MT", "SS", "pending_verification"},
+    {"T", "IZIN", "pending_verification"},
+};
+
+int rules_permit_known(const char *permit, const char *status, const char **permit_out,
+                       const char **status_out)
+{
+    const char *p = NULL, *st = NULL;
+
+    for (size_t i = 0; i < sizeof(permit_map) / sizeof(permit_map[0]); i++) {
+        if (permit && !p && strcmp(permit, permit_map[i].permit) == 0)
+            p = permit_map[i].permit;
+        if (status && !st && strcmp(status, permit_map[i].status) == 0)
+            st = permit_map[i].status;
+    }
+    if (!p || !st)
+        return -1;
+    *permit_out = p;
+    *status_out = st;
+    return 0;
+}
+
 int rules_permit(const char *risk, const char **permit, const char **status)
 {
-    static const struct {
-        const char *risk, *permit, *status;
-    } map[] = {
-        {"R", "NIB", "issued"},
-        {"MR", "SS", "issued"},
-        {"MT", "SS", "pending_verification"},
-        {"T", "IZIN", "pending_verification"},
-    };
+    const size_t n = sizeof(permit_map) / sizeof(permit_map[0]);
 
     if (!risk)
         return -1;
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(risk, map[i].risk) == 0) {
-            *permit = map[i].permit;
-            *status = map[i].status;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(risk, permit_map[i].risk) == 0) {
+            *permit = permit_map[i].permit;
+            *status = permit_map[i].status;
             return 0;
         }
     }

@@ -3,7 +3,8 @@
 #ifndef OSSD_RULES_H
 #define OSSD_RULES_H
 
-#include "ossd_handler.h"
+#include <ossd/handler.h>
+#include <stddef.h>
 
 /* ---- NIK ---------------------------------------------------------------------------------- */
 
@@ -114,6 +115,12 @@ int rules_risk_valid(const char *risk);
  * outputs are then left alone).
  */
 int rules_permit(const char *risk, const char **permit, const char **status);
+
+/* The static strings equal to a permit ("NIB", "SS", "IZIN") and a permit status ("issued",
+ * "pending_verification") into the outputs; 0, or -1 when either is outside its set (the
+ * outputs are then left alone). */
+int rules_permit_known(const char *permit, const char *status, const char **permit_out,
+                       const char **status_out);
 
 /* ---- region codes ------------------------------------------------------------------------- */
 

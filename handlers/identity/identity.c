@@ -6,14 +6,16 @@
 #include "rules.h"
 
 /* NIK_INVALID, then NIK_MISMATCH for birth date and gender when the NIK's date is valid. */
-static int check_nik(const struct ossd_refdata *rd, const struct ossd_submission *s,
+static int check_nik(const struct ossd_refdata *rd, const struct ossd_submission *s, int year,
                      struct ossd_decision *d)
 {
+    const char *birth = ossd_submission_field(s, OSSD_APPLICANT_BIRTH_DATE);
+    const char *gender = ossd_submission_field(s, OSSD_APPLICANT_GENDER);
     struct rules_nik nik;
     char msg[200], date[16];
     int found = 0;
 
-    if (rules_nik_parse(s->applicant.nik, s->submitted_year, rd, &nik)) {
+    if (rules_nik_parse(ossd_submission_field(s, OSSD_APPLICANT_NIK), year, rd, &nik)) {
         ossd_add_reason(d, "NIK_INVALID", "/applicant/nik", "%s",
                         rules_nik_flaws_message(nik.flaws, msg, sizeof(msg)));
         found++;
@@ -21,13 +23,12 @@ static int check_nik(const struct ossd_refdata *rd, const struct ossd_submission
     if (!nik.date_valid)
         return found;
     snprintf(date, sizeof(date), "%04d-%02d-%02d", nik.year, nik.month, nik.day);
-    if (!s->applicant.birth_date || strcmp(s->applicant.birth_date, date) != 0) {
+    if (!birth || strcmp(birth, date) != 0) {
         ossd_add_reason(d, "NIK_MISMATCH", "/applicant/birth_date",
                         "birth_date differs from the birth date encoded in the NIK");
         found++;
     }
-    if (!s->applicant.gender || s->applicant.gender[0] != nik.gender ||
-        s->applicant.gender[1] != '\0') {
+    if (!gender || gender[0] != nik.gender || gender[1] != '\0') {
         ossd_add_reason(d, "NIK_MISMATCH", "/applicant/gender",
                         "gender differs from the one encoded in the NIK (birth day above 40 "
                         "means F)");
@@ -38,7 +39,9 @@ static int check_nik(const struct ossd_refdata *rd, const struct ossd_submission
 
 static int check_npwp(const struct ossd_submission *s, struct ossd_decision *d)
 {
-    switch (rules_npwp_check(s->applicant.type, s->applicant.nik, s->applicant.npwp)) {
+    switch (rules_npwp_check(ossd_submission_field(s, OSSD_APPLICANT_TYPE),
+                             ossd_submission_field(s, OSSD_APPLICANT_NIK),
+                             ossd_submission_field(s, OSSD_APPLICANT_NPWP))) {
     case RULES_NPWP_REQUIRED:
         ossd_add_reason(d, "NPWP_REQUIRED", "/applicant/npwp",
                         "a badan usaha (applicant type 01) needs an NPWP");
@@ -57,16 +60,15 @@ static int check_npwp(const struct ossd_submission *s, struct ossd_decision *d)
 static enum ossd_result identity_process(void *instance, const struct ossd_ctx *ctx,
                                          const struct ossd_submission *s, struct ossd_decision *d)
 {
-    int found;
+    const struct ossd_refdata *rd = builtin_refdata(ctx);
+    int found, year, month, day;
 
     (void)instance;
-    if (!ctx->refdata) {
-        ctx->log(ctx, OSSD_LOG_ERROR, "no reference data loaded");
+    if (!rd)
         return OSSD_RETRY;
-    }
-    found = check_nik(ctx->refdata, s, d);
-    if (rules_underage(s->applicant.birth_date, s->submitted_year, s->submitted_month,
-                       s->submitted_day)) {
+    ossd_submission_date(s, &year, &month, &day);
+    found = check_nik(rd, s, year, d);
+    if (rules_underage(ossd_submission_field(s, OSSD_APPLICANT_BIRTH_DATE), year, month, day)) {
         ossd_add_reason(d, "APPLICANT_UNDERAGE", "/applicant/birth_date",
                         "the applicant must be at least %d full years old on the submission "
                         "date",
@@ -77,14 +79,6 @@ static enum ossd_result identity_process(void *instance, const struct ossd_ctx *
     return found ? OSSD_REJECT : OSSD_OK;
 }
 
-static const struct ossd_config_key identity_keys[] = {{NULL, NULL, NULL}};
-
-const struct ossd_handler_type handler_identity = {
-    .abi_version = OSSD_HANDLER_ABI_VERSION,
-    .name = "identity",
-    .description = "NIK_INVALID, NIK_MISMATCH, APPLICANT_UNDERAGE, NPWP_REQUIRED, NPWP_INVALID",
-    .config_keys = identity_keys,
-    .init = NULL,
-    .process = identity_process,
-    .destroy = NULL,
-};
+BUILTIN_HANDLER(identity,
+                "NIK_INVALID, NIK_MISMATCH, APPLICANT_UNDERAGE, NPWP_REQUIRED, NPWP_INVALID",
+                identity_process);

@@ -9,10 +9,10 @@ static int check_code(const struct ossd_refdata *rd, const char *code, const cha
 {
     char district[9];
 
-    if (code && rd->region(rd->ctx, code) == OSSD_REGION_KNOWN)
+    if (code && ossd_refdata_region(rd, code) == OSSD_REGION_KNOWN)
         return 0;
     if (code && strlen(code) > 8 && rules_region_district(code, district) == 0 &&
-        rd->region(rd->ctx, district) == OSSD_REGION_KNOWN)
+        ossd_refdata_region(rd, district) == OSSD_REGION_KNOWN)
         ossd_add_reason(d, "REGION_UNKNOWN", path,
                         "village %.20s is not in the reference data of district %s", code,
                         district);
@@ -27,30 +27,21 @@ static int check_code(const struct ossd_refdata *rd, const char *code, const cha
 static enum ossd_result region_process(void *instance, const struct ossd_ctx *ctx,
                                        const struct ossd_submission *s, struct ossd_decision *d)
 {
-    const struct ossd_refdata *rd = ctx->refdata;
+    const struct ossd_refdata *rd = builtin_refdata(ctx);
+    const char *location = ossd_submission_field(s, OSSD_BUSINESS_REGION_CODE);
     char authority[6];
     int found = 0;
 
     (void)instance;
-    if (!rd) {
-        ctx->log(ctx, OSSD_LOG_ERROR, "no reference data loaded");
+    if (!rd)
         return OSSD_RETRY;
-    }
-    found += check_code(rd, s->applicant.region_code, "/applicant/address/region_code", d);
-    found += check_code(rd, s->business.region_code, "/business/location/region_code", d);
-    if (rules_region_regency(s->business.region_code, authority) == 0)
-        memcpy(d->authority, authority, sizeof(authority));
+    found += check_code(rd, ossd_submission_field(s, OSSD_APPLICANT_REGION_CODE),
+                        "/applicant/address/region_code", d);
+    found += check_code(rd, location, "/business/location/region_code", d);
+    if (rules_region_regency(location, authority) == 0)
+        ossd_set_authority(d, authority);
     return found ? OSSD_REJECT : OSSD_OK;
 }
 
-static const struct ossd_config_key region_keys[] = {{NULL, NULL, NULL}};
-
-const struct ossd_handler_type handler_region = {
-    .abi_version = OSSD_HANDLER_ABI_VERSION,
-    .name = "region",
-    .description = "REGION_UNKNOWN for address and business location; sets the authority",
-    .config_keys = region_keys,
-    .init = NULL,
-    .process = region_process,
-    .destroy = NULL,
-};
+BUILTIN_HANDLER(region, "REGION_UNKNOWN for address and business location; sets the authority",
+                region_process);

@@ -7,57 +7,36 @@
 static enum ossd_result risk_process(void *instance, const struct ossd_ctx *ctx,
                                      const struct ossd_submission *s, struct ossd_decision *d)
 {
-    const struct ossd_refdata *rd = ctx->refdata;
-    const char *scale = d->scale;
+    const struct ossd_refdata *rd = builtin_refdata(ctx);
+    size_t n = ossd_submission_activity_count(s);
+    const char *scale;
 
     (void)instance;
-    if (!rd) {
-        ctx->log(ctx, OSSD_LOG_ERROR, "no reference data loaded");
+    if (!rd)
         return OSSD_RETRY;
-    }
     /* The risk depends on the scale: compute it here when the scale handler has not run yet
      * (or is not in the chain), so the chain order never changes the outcome. */
-    if (!scale[0]) {
-        const char *computed = rules_scale(s->business.has_capital, s->business.capital_idr,
-                                           s->business.has_sales, s->business.annual_sales_idr);
-        if (computed) {
-            memcpy(d->scale, computed, 3);
-            d->umk = rules_scale_umk(computed);
-        }
-    }
+    if (!ossd_decision_scale(d)[0] && (scale = builtin_scale(s)))
+        ossd_set_scale(d, scale);
+    scale = ossd_decision_scale(d);
 
-    d->n_activities = 0;
-    for (size_t i = 0; i < s->business.n_activities && i < OSSD_MAX_ACTIVITIES; i++) {
-        const char *code = s->business.activities[i].kbli;
+    ossd_clear_activities(d);
+    for (size_t i = 0; i < n; i++) {
+        const char *code = ossd_submission_activity_kbli(s, i);
         const char *title, *risk, *permit = "IZIN", *status = "pending_verification";
-        struct ossd_activity_out *out;
 
         if (!code || strlen(code) != 5)
             continue;
-        title = rd->kbli_title(rd->ctx, code);
-        risk = rd->kbli_risk(rd->ctx, code, d->scale);
+        title = ossd_refdata_kbli_title(rd, code);
+        risk = ossd_refdata_kbli_risk(rd, code, scale);
         if (!title || !risk)
             continue; /* unknown KBLI: the kbli handler reports it */
         if (rules_permit(risk, &permit, &status) != 0)
             risk = "T"; /* never issue on a level we do not know */
-        out = &d->activities[d->n_activities++];
-        memcpy(out->kbli, code, 6);
-        out->title = title;
-        memcpy(out->risk, risk, strlen(risk) + 1);
-        out->permit = permit;
-        out->status = status;
+        ossd_set_activity(d, code, title, risk, permit, status);
     }
     return OSSD_OK;
 }
 
-static const struct ossd_config_key risk_keys[] = {{NULL, NULL, NULL}};
-
-const struct ossd_handler_type handler_risk = {
-    .abi_version = OSSD_HANDLER_ABI_VERSION,
-    .name = "risk",
-    .description = "risk level, permit and permit status per activity (from KBLI and scale)",
-    .config_keys = risk_keys,
-    .init = NULL,
-    .process = risk_process,
-    .destroy = NULL,
-};
+BUILTIN_HANDLER(risk, "risk level, permit and permit status per activity (from KBLI and scale)",
+                risk_process);

@@ -168,39 +168,37 @@ def test_idle_http_clients_do_not_starve_a_scrape(env):
 
 BAD_PLUGIN = r"""
 #include <string.h>
-#include "ossd_handler.h"
+#include <ossd/handler.h>
 
 static int starts(const char *s, const char *p) { return s && strncmp(s, p, strlen(p)) == 0; }
 
 static enum ossd_result bad_process(void *instance, const struct ossd_ctx *ctx,
                                     const struct ossd_submission *s, struct ossd_decision *d)
 {
+    const char *id = ossd_submission_field(s, OSSD_SUBMISSION_ID);
     (void)instance; (void)ctx;
-    if (starts(s->submission_id, "retry-"))
+    if (starts(id, "retry-"))
         return OSSD_RETRY;                      /* forever */
-    if (starts(s->submission_id, "count-")) {
-        d->n_reasons = 100000;                  /* far past the array */
+    if (starts(id, "count-")) {
+        ossd_set_scale(d, "07");                /* outside 01..04 */
         return OSSD_REJECT;
     }
-    if (starts(s->submission_id, "code-")) {
+    if (starts(id, "code-")) {
         ossd_add_reason(d, "not a code", "/business", "lower case");
         return OSSD_REJECT;
     }
-    if (starts(s->submission_id, "unterm-")) {
-        ossd_add_reason(d, "LOCAL_RULE", "/business", "x");
-        memset(d->reasons[d->n_reasons - 1].code, 'A', sizeof(d->reasons[0].code));
+    if (starts(id, "unterm-")) {
+        ossd_set_activity(d, "56102", NULL, "XX", "NIB", "issued"); /* no such risk level */
         return OSSD_REJECT;
     }
-    if (starts(s->submission_id, "result-"))
+    if (starts(id, "result-"))
         return (enum ossd_result)7;
     return OSSD_OK;
 }
 
-static const struct ossd_config_key bad_keys[] = {{NULL, NULL, NULL}};
 static const struct ossd_handler_type bad_type = {
-    .abi_version = OSSD_HANDLER_ABI_VERSION, .name = "badplug",
-    .description = "misbehaves on purpose", .config_keys = bad_keys,
-    .process = bad_process,
+    OSSD_HANDLER_TYPE_HEADER, .name = "badplug",
+    .description = "misbehaves on purpose", .process = bad_process,
 };
 const struct ossd_handler_type *ossd_handler_entry(void);
 const struct ossd_handler_type *ossd_handler_entry(void) { return &bad_type; }
@@ -208,8 +206,8 @@ const struct ossd_handler_type *ossd_handler_entry(void) { return &bad_type; }
 
 
 def test_a_misbehaving_plugin_cannot_stop_the_intake(env):
-    """What a handler plugin returns is checked: a reason count past the array, a malformed
-    or unterminated reason code, an unknown result and RETRY forever each make that one
+    """What a handler plugin does is checked: a scale outside 01..04, a malformed reason code,
+    a risk level outside R..T, an unknown result and RETRY forever each make that one
     message an INTERNAL_ERROR dead letter (RETRY after [pipeline] handler_retry_max); the
     other messages are decided. Offsets stored = decisions + dead letters."""
     import os
@@ -220,7 +218,7 @@ def test_a_misbehaving_plugin_cannot_stop_the_intake(env):
     with open(src, "w") as f:
         f.write(BAD_PLUGIN)
     subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-fPIC", "-shared",
-                    "-I", os.path.join(harness.REPO, "handlers"), "-o",
+                    "-I", os.path.join(harness.REPO, "include"), "-o",
                     os.path.join(plugdir, "badplug.so"), src], check=True)
     msgs, ids = sample.corpus(120, 36, "good", invalid_ratio=0)
     bad = {}

@@ -7,9 +7,12 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
+#include "handler_api.h"
+#include "pipeline.h"
 #include "refdata.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -173,10 +176,11 @@ static void test_builtin_table(void **state)
         const struct ossd_handler_type *h = ossd_builtin_handlers[n];
         assert_true(n < N_ELEMS(order));
         assert_string_equal(h->name, order[n]);
-        assert_int_equal(h->abi_version, OSSD_HANDLER_ABI_VERSION);
+        assert_int_equal(h->abi_major, OSSD_HANDLER_ABI_MAJOR);
+        assert_int_equal(h->abi_minor, OSSD_HANDLER_ABI_MINOR);
+        assert_int_equal(h->struct_size, sizeof(struct ossd_handler_type));
         assert_non_null(h->description);
-        assert_non_null(h->config_keys);
-        assert_null(h->config_keys[0].name);
+        assert_true(!h->config_keys || !h->config_keys[0].name);
         assert_non_null(h->process);
         assert_ptr_equal(builtin_handler_find(h->name), h);
     }
@@ -575,6 +579,276 @@ static void test_no_refdata(void **state)
     assert_int_equal(run1(&env, &handler_scale, &s, &d), OSSD_OK);
 }
 
+/* ---- the ABI: typed configuration --------------------------------------------------------- */
+
+static const struct ossd_config_key typed_keys[] = {
+    {.name = "limit", .type = OSSD_CONFIG_INT, .default_value = "5", .min = 1, .max = 10},
+    {.name = "strict", .type = OSSD_CONFIG_BOOL, .default_value = "false"},
+    {.name = "codes", .type = OSSD_CONFIG_LIST, .required = 1},
+    {.name = "label", .type = OSSD_CONFIG_STRING},
+    {.name = NULL},
+};
+
+/* Parses one [handler.t] section of kv (n pairs) against typed_keys; err on failure. */
+static int parse_typed(struct ossd_handler_config *hc, struct config_kv *kv, size_t n, char *err,
+                       size_t errlen)
+{
+    struct config_section sec = {.name = "handler.t", .line = 7, .kv = kv, .n_kv = n};
+
+    return handler_config_parse(hc, "t", typed_keys, &sec, "ossd.conf", err, errlen);
+}
+
+static void test_typed_config(void **state)
+{
+    struct config_kv good[] = {
+        {"type", "x", 8}, {"limit", "10", 9}, {"strict", "Yes", 10}, {"codes", " A1 ,B2,C3 ", 11}};
+    static const struct {
+        struct config_kv kv;
+        const char *want; /* the whole message */
+    } bad[] = {
+        {{"limit", "ten", 9}, "ossd.conf:9: handler t: key 'limit': \"ten\" is not an integer"},
+        {{"limit", "11", 9}, "ossd.conf:9: handler t: key 'limit': 11 is outside 1..10"},
+        {{"limit", "", 9}, "ossd.conf:9: handler t: key 'limit': \"\" is not an integer"},
+        {{"limit", "9999999999999999999999", 9},
+         "ossd.conf:9: handler t: key 'limit': \"9999999999999999999999\" is not an integer"},
+        {{"strict", "maybe", 9},
+         "ossd.conf:9: handler t: key 'strict': \"maybe\" is not a boolean (true or false)"},
+        {{"codes", "A1,,B2", 9}, "ossd.conf:9: handler t: key 'codes': entry 2 is empty"},
+        {{"codes", "A1, ", 9}, "ossd.conf:9: handler t: key 'codes': entry 2 is empty"},
+        {{"colour", "red", 9}, "ossd.conf:9: handler t has no setting 'colour'"},
+    };
+    struct ossd_handler_config hc;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(parse_typed(&hc, good, N_ELEMS(good), err, sizeof(err)), 0);
+    assert_int_equal(ossd_config_int(&hc, "limit"), 10);
+    assert_int_equal(ossd_config_bool(&hc, "strict"), 1);
+    assert_int_equal(ossd_config_list_count(&hc, "codes"), 3);
+    assert_string_equal(ossd_config_list_item(&hc, "codes", 0), "A1");
+    assert_string_equal(ossd_config_list_item(&hc, "codes", 2), "C3");
+    assert_null(ossd_config_list_item(&hc, "codes", 3));
+    assert_null(ossd_config_string(&hc, "label"));
+    assert_string_equal(ossd_config_string(&hc, "limit"), "10");
+    assert_string_equal(ossd_config_instance(&hc), "t");
+    assert_int_equal(ossd_config_int(&hc, "nothing"), 0);
+    handler_config_free(&hc);
+
+    /* defaults */
+    assert_int_equal(parse_typed(&hc, &good[3], 1, err, sizeof(err)), 0);
+    assert_int_equal(ossd_config_int(&hc, "limit"), 5);
+    assert_int_equal(ossd_config_bool(&hc, "strict"), 0);
+    handler_config_free(&hc);
+
+    /* a required key missing */
+    assert_int_equal(parse_typed(&hc, good, 2, err, sizeof(err)), -1);
+    assert_string_equal(err, "ossd.conf: handler t: key 'codes' is required (no default)");
+    handler_config_free(&hc);
+
+    for (size_t i = 0; i < N_ELEMS(bad); i++) {
+        struct config_kv kv[2] = {good[3], bad[i].kv};
+        err[0] = '\0';
+        assert_int_equal(parse_typed(&hc, kv, 2, err, sizeof(err)), -1);
+        if (strcmp(err, bad[i].want) != 0)
+            fail_msg("case %zu: '%s', want '%s'", i, err, bad[i].want);
+        handler_config_free(&hc);
+    }
+}
+
+/* ---- the ABI: accessors and their misuse -------------------------------------------------- */
+
+static void test_decision_accessors(void **state)
+{
+    struct ossd_decision d;
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(ossd_add_reason(&d, "LOCAL_RULE", "/business", "n=%d", 3), 0);
+    assert_int_equal(ossd_reason_count(&d), 1);
+    assert_true(ossd_has_reason(&d, "LOCAL_RULE", "/business"));
+    assert_string_equal(d.reasons[0].message, "n=3");
+    assert_null(d.misuse);
+    assert_int_equal(ossd_set_scale(&d, "02"), 0);
+    assert_string_equal(ossd_decision_scale(&d), "02");
+    assert_int_equal(d.umk, 1);
+    assert_int_equal(ossd_set_authority(&d, "33.74"), 0);
+    assert_string_equal(d.authority, "33.74");
+    assert_int_equal(ossd_set_activity(&d, "56102", "t", "MT", "SS", "pending_verification"), 0);
+    assert_int_equal(ossd_set_activity(&d, "56102", "t", "R", "NIB", "issued"), 0);
+    assert_int_equal(d.n_activities, 1); /* the same KBLI is replaced */
+    assert_string_equal(d.activities[0].risk, "R");
+    ossd_clear_activities(&d);
+    assert_int_equal(d.n_activities, 0);
+    for (int i = 0; i < 70; i++)
+        assert_int_equal(ossd_add_reason(&d, "MANY", "", "x"), 0);
+    assert_int_equal(ossd_reason_count(&d), OSSD_MAX_REASONS);
+    assert_true(d.reasons_truncated);
+    assert_null(d.misuse);
+
+    /* every misuse is recorded, the first one wins, and nothing is written */
+    static const char *const first[] = {"a malformed reason code",
+                                        "a malformed reason code",
+                                        "a malformed reason code",
+                                        "a reason path that is not a JSON Pointer",
+                                        "a scale outside 01..04",
+                                        "an authority that is not a regency/city code NN.NN",
+                                        "a risk level outside R, MR, MT, T",
+                                        "a permit or permit status outside its value set",
+                                        "an activity KBLI code that is not 5 digits"};
+    for (size_t i = 0; i < N_ELEMS(first); i++) {
+        memset(&d, 0, sizeof(d));
+        switch (i) {
+        case 0:
+            assert_int_equal(ossd_add_reason(&d, "lower", "", "x"), -1);
+            break;
+        case 1:
+            assert_int_equal(
+                ossd_add_reason(&d, "A_CODE_LONGER_THAN_THIRTY_NINE_CHARACTERS", "", "x"), -1);
+            break;
+        case 2:
+            assert_int_equal(ossd_add_reason(&d, NULL, "", "x"), -1);
+            break;
+        case 3:
+            assert_int_equal(ossd_add_reason(&d, "CODE", "business", "x"), -1);
+            break;
+        case 4:
+            assert_int_equal(ossd_set_scale(&d, "05"), -1);
+            break;
+        case 5:
+            assert_int_equal(ossd_set_authority(&d, "33.74.10"), -1);
+            break;
+        case 6:
+            assert_int_equal(ossd_set_activity(&d, "56102", NULL, "X", "NIB", "issued"), -1);
+            break;
+        case 7:
+            assert_int_equal(ossd_set_activity(&d, "56102", NULL, "R", "NIB", "done"), -1);
+            break;
+        case 8:
+            assert_int_equal(ossd_set_activity(&d, "5610", NULL, "R", "NIB", "issued"), -1);
+            break;
+        }
+        assert_string_equal(d.misuse, first[i]);
+        assert_int_equal(d.n_reasons, 0);
+        assert_int_equal(d.n_activities, 0);
+        assert_string_equal(d.scale, "");
+        assert_int_equal(ossd_set_scale(&d, "09"), -1);
+        assert_string_equal(d.misuse, first[i]);
+    }
+}
+
+static void test_submission_accessors(void **state)
+{
+    static const char text[] =
+        "{\"submission_id\":\"sub-9\",\"submitted_at\":\"2025-11-28T08:00:00+07:00\","
+        "\"applicant\":{\"type\":\"02\",\"nik\":\"" NIK_OK "\",\"a/b\":1,\"m~n\":true},"
+        "\"business\":{\"capital_idr\":15000000,\"workers\":0,\"location\":{\"region_code\":"
+        "\"33.74.10\"},\"activities\":[{\"kbli\":\"56102\"},{\"kbli\":\"10710\","
+        "\"description\":\"roti\"}]}}";
+    json_t *doc = json_loads(text, 0, NULL);
+    struct ossd_submission s;
+    long long v = -1;
+    double x = -1;
+    size_t len;
+    int y, m, dd;
+
+    (void)state;
+    assert_non_null(doc);
+    submission_from_json(doc, &s);
+    s.raw = text;
+    s.raw_len = sizeof(text) - 1;
+    assert_string_equal(ossd_submission_field(&s, OSSD_SUBMISSION_ID), "sub-9");
+    assert_string_equal(ossd_submission_field(&s, OSSD_APPLICANT_NIK), NIK_OK);
+    assert_string_equal(ossd_submission_field(&s, OSSD_BUSINESS_REGION_CODE), "33.74.10");
+    assert_null(ossd_submission_field(&s, OSSD_APPLICANT_NPWP));
+    assert_null(ossd_submission_field(&s, (enum ossd_field)999));
+    assert_int_equal(ossd_submission_amount(&s, OSSD_CAPITAL_IDR, &v), 1);
+    assert_int_equal(v, 15000000);
+    assert_int_equal(ossd_submission_amount(&s, OSSD_WORKERS, &v), 1);
+    assert_int_equal(v, 0); /* present, and zero */
+    assert_int_equal(ossd_submission_amount(&s, OSSD_ANNUAL_SALES_IDR, &v), 0);
+    ossd_submission_date(&s, &y, &m, &dd);
+    assert_int_equal(y * 10000 + m * 100 + dd, 20251128);
+    assert_int_equal(ossd_submission_activity_count(&s), 2);
+    assert_string_equal(ossd_submission_activity_kbli(&s, 1), "10710");
+    assert_string_equal(ossd_submission_activity_description(&s, 1), "roti");
+    assert_null(ossd_submission_activity_description(&s, 0));
+    assert_null(ossd_submission_activity_kbli(&s, 2));
+
+    /* JSON Pointer (RFC 6901) */
+    assert_int_equal(ossd_submission_kind(&s, ""), OSSD_JSON_OBJECT);
+    assert_int_equal(ossd_submission_kind(&s, "/business/activities"), OSSD_JSON_ARRAY);
+    assert_int_equal(ossd_submission_size(&s, "/business/activities"), 2);
+    assert_string_equal(ossd_submission_string(&s, "/business/activities/1/kbli"), "10710");
+    assert_null(ossd_submission_string(&s, "/business/activities/01/kbli"));
+    assert_null(ossd_submission_string(&s, "/business/activities/2/kbli"));
+    assert_null(ossd_submission_string(&s, "/business/activities/-/kbli"));
+    assert_null(ossd_submission_string(&s, "business"));
+    assert_int_equal(ossd_submission_kind(&s, "/nothing"), OSSD_JSON_ABSENT);
+    assert_int_equal(ossd_submission_number(&s, "/applicant/a~1b", &x), 1);
+    assert_true(x == 1);
+    assert_int_equal(ossd_submission_kind(&s, "/applicant/m~0n"), OSSD_JSON_BOOL);
+    assert_int_equal(ossd_submission_kind(&s, "/applicant/m~2n"), OSSD_JSON_ABSENT);
+    assert_int_equal(ossd_submission_number(&s, "/applicant/nik", &x), 0);
+    assert_int_equal(ossd_submission_kind(&s, "/applicant/nik/0"), OSSD_JSON_ABSENT);
+    assert_ptr_equal(ossd_submission_raw(&s, &len), text);
+    assert_int_equal(len, sizeof(text) - 1);
+    json_decref(doc);
+}
+
+/* Every function include/ossd/handler.h declares is in daemon/handler.sym, which ossd exports;
+ * and every name there is declared. */
+static void test_exports_match_the_header(void **state)
+{
+    const char *src = getenv("OSSD_SRCDIR");
+    char path[1024], line[512], sym[8192] = "", hdr[8192] = "";
+    FILE *f;
+    int n = 0;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/daemon/handler.sym", src ? src : ".");
+    assert_non_null(f = fopen(path, "r"));
+    while (fgets(line, sizeof(line), f)) {
+        char name[128];
+        if (sscanf(line, " %127[a-z_] ;", name) == 1 && strncmp(name, "ossd_", 5) == 0) {
+            strncat(sym, " ", sizeof(sym) - strlen(sym) - 1);
+            strncat(sym, name, sizeof(sym) - strlen(sym) - 1);
+            strncat(sym, " ", sizeof(sym) - strlen(sym) - 1);
+        }
+    }
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/include/ossd/handler.h", src ? src : ".");
+    assert_non_null(f = fopen(path, "r"));
+    while (fgets(line, sizeof(line), f)) {
+        for (char *p = strstr(line, "ossd_"); p; p = strstr(p + 1, "ossd_")) {
+            char name[128], want[132];
+            size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+            if (k >= sizeof(name) || p[k] != '(')
+                continue; /* not a function declaration (a type, the entry typedef) */
+            memcpy(name, p, k);
+            name[k] = '\0';
+            if (strcmp(name, "ossd_handler_entry") == 0)
+                continue; /* the plugin's export, not ossd's */
+            snprintf(want, sizeof(want), " %s ", name);
+            if (!strstr(sym, want))
+                fail_msg("%s is declared in include/ossd/handler.h but not exported", name);
+            strncat(hdr, want, sizeof(hdr) - strlen(hdr) - 1);
+            n++;
+        }
+    }
+    fclose(f);
+    assert_true(n >= 30);
+    for (char *p = strstr(sym, " ossd_"); p; p = strstr(p + 1, " ossd_")) {
+        char name[128], want[132];
+        size_t k = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+        memcpy(name, p + 1, k);
+        name[k] = '\0';
+        snprintf(want, sizeof(want), " %s ", name);
+        if (!strstr(hdr, want))
+            fail_msg("daemon/handler.sym exports %s, which the header does not declare", name);
+        p += k;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +863,10 @@ int main(void)
         cmocka_unit_test(test_chain_order),
         cmocka_unit_test(test_no_pii_anywhere),
         cmocka_unit_test(test_no_refdata),
+        cmocka_unit_test(test_typed_config),
+        cmocka_unit_test(test_decision_accessors),
+        cmocka_unit_test(test_submission_accessors),
+        cmocka_unit_test(test_exports_match_the_header),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

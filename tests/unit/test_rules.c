@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ossd_handler.h" /* the daemon's layout of the ABI handles: fake_rd */
 #include "rules.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))

@@ -11,14 +11,15 @@
  *     rules = 47221@33.74, 11010@33.74, 56290@33.74.10
  *     code = LOCAL_REGULATION
  *
- * Only ossd_handler.h and libc: this file builds outside the ossd tree with
- *     cc -std=c11 -fPIC -shared -I<ossd>/handlers -o localreg.so localreg.c
- * The instance is immutable after init, so process() is thread-safe.
+ * Only <ossd/handler.h> (handler ABI 2) and libc: this file builds outside the ossd tree with
+ *     cc -std=c11 -fPIC -shared -I<ossd>/include -o localreg.so localreg.c
+ * Several instances may run in one chain ([handler.ID] type = localreg), each with its own
+ * rules. The instance is immutable after init, so process() is thread-safe.
  */
+#include <ossd/handler.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ossd_handler.h"
 
 #define LOCALREG_DEFAULT_CODE "LOCAL_REGULATION"
 
@@ -29,7 +30,8 @@ struct localreg_rule {
 };
 
 struct localreg {
-    char code[40]; /* fits struct ossd_reason.code */
+    char code[40]; /* a reason code: at most 39 characters */
+    int log_matches;
     size_t n_rules;
     struct localreg_rule *rules;
 };
@@ -37,16 +39,6 @@ struct localreg {
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static const char *trim(const char *s, const char *end, const char **out_end)
-{
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    *out_end = end;
-    return s;
 }
 
 /* 1 when s[0..n) is NN.NN or NN.NN.NN. */
@@ -104,7 +96,7 @@ static int parse_rule(const char *s, const char *end, int index, struct localreg
  * schemas/events/rejected.v1.json), at most 39 characters. */
 static int code_ok(const char *c)
 {
-    size_t n = strlen(c);
+    size_t n = c ? strlen(c) : 0;
 
     if (n == 0 || n >= sizeof(((struct localreg *)0)->code) || !(c[0] >= 'A' && c[0] <= 'Z'))
         return 0;
@@ -127,54 +119,34 @@ static void localreg_destroy(void *instance)
 static int localreg_init(void **instance, const struct ossd_handler_config *cfg, char *err,
                          size_t errlen)
 {
-    const char *rules = cfg->get(cfg->ctx, "rules");
-    const char *code = cfg->get(cfg->ctx, "code");
+    const char *code = ossd_config_string(cfg, "code");
+    size_t n = ossd_config_list_count(cfg, "rules");
     struct localreg *lr;
-    size_t cap = 1;
-    int index = 0;
 
-    if (!code)
-        code = LOCALREG_DEFAULT_CODE;
     if (!code_ok(code)) {
         snprintf(err, errlen,
                  "code: \"%.40s\" must be 1-39 characters of A-Z, 0-9 and _, starting with a "
                  "letter",
-                 code);
+                 code ? code : "");
         return -1;
     }
-    if (!rules) {
-        snprintf(err, errlen, "rules: required (e.g. rules = 47221@33.74, 11010@33.74)");
-        return -1;
-    }
-    for (const char *p = rules; *p; p++)
-        cap += *p == ',';
     lr = calloc(1, sizeof(*lr));
-    if (!lr || !(lr->rules = calloc(cap, sizeof(*lr->rules)))) {
+    if (!lr || !(lr->rules = calloc(n ? n : 1, sizeof(*lr->rules)))) {
         free(lr);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     snprintf(lr->code, sizeof(lr->code), "%s", code);
-    for (const char *s = rules;;) {
-        const char *comma = strchr(s, ',');
-        const char *end = comma ? comma : s + strlen(s);
-        const char *tend;
-        const char *t = trim(s, end, &tend);
+    lr->log_matches = ossd_config_bool(cfg, "log_matches");
+    /* ossd has split the list, trimmed every entry and refused empty ones. */
+    for (size_t i = 0; i < n; i++) {
+        const char *t = ossd_config_list_item(cfg, "rules", i);
 
-        index++;
-        if (t == tend) {
-            snprintf(err, errlen, "rules: entry %d is empty", index);
-            localreg_destroy(lr);
-            return -1;
-        }
-        if (parse_rule(t, tend, index, &lr->rules[lr->n_rules], err, errlen) != 0) {
+        if (parse_rule(t, t + strlen(t), (int)i + 1, &lr->rules[lr->n_rules], err, errlen) != 0) {
             localreg_destroy(lr);
             return -1;
         }
         lr->n_rules++;
-        if (!comma)
-            break;
-        s = comma + 1;
     }
     *instance = lr;
     return 0;
@@ -191,14 +163,14 @@ static enum ossd_result localreg_process(void *instance, const struct ossd_ctx *
                                          const struct ossd_submission *s, struct ossd_decision *d)
 {
     const struct localreg *lr = instance;
-    const char *location = s->business.region_code;
+    const char *location = ossd_submission_field(s, OSSD_BUSINESS_REGION_CODE);
+    size_t n = ossd_submission_activity_count(s);
     int found = 0;
 
-    (void)ctx;
     if (!lr || !location)
         return OSSD_OK;
-    for (size_t i = 0; i < s->business.n_activities && i < OSSD_MAX_ACTIVITIES; i++) {
-        const char *kbli = s->business.activities[i].kbli;
+    for (size_t i = 0; i < n; i++) {
+        const char *kbli = ossd_submission_activity_kbli(s, i);
 
         if (!kbli)
             continue;
@@ -211,6 +183,9 @@ static enum ossd_result localreg_process(void *instance, const struct ossd_ctx *
             snprintf(path, sizeof(path), "/business/activities/%zu/kbli", i);
             ossd_add_reason(d, lr->code, path, "KBLI %s is closed by local regulation in region %s",
                             r->kbli, r->region);
+            if (lr->log_matches)
+                ossd_log(ctx, OSSD_LOG_INFO, "KBLI %s closed in region %s: %s", r->kbli, r->region,
+                         lr->code);
             found++;
             break; /* one reason per activity */
         }
@@ -219,16 +194,24 @@ static enum ossd_result localreg_process(void *instance, const struct ossd_ctx *
 }
 
 static const struct ossd_config_key localreg_keys[] = {
-    {"rules",
-     "comma-separated KBLI@REGION entries: the KBLI code (5 digits) closed in a regency/city "
-     "(NN.NN) or district (NN.NN.NN), e.g. 47221@33.74, 11010@33.74",
-     NULL},
-    {"code", "the reason code of a rejection", LOCALREG_DEFAULT_CODE},
-    {NULL, NULL, NULL},
+    {.name = "rules",
+     .type = OSSD_CONFIG_LIST,
+     .required = 1,
+     .description = "comma-separated KBLI@REGION entries: the KBLI code (5 digits) closed in a "
+                    "regency/city (NN.NN) or district (NN.NN.NN), e.g. 47221@33.74, 11010@33.74"},
+    {.name = "code",
+     .type = OSSD_CONFIG_STRING,
+     .default_value = LOCALREG_DEFAULT_CODE,
+     .description = "the reason code of a rejection"},
+    {.name = "log_matches",
+     .type = OSSD_CONFIG_BOOL,
+     .default_value = "false",
+     .description = "log every closure found (KBLI, region and code only) at level info"},
+    {.name = NULL},
 };
 
 static const struct ossd_handler_type localreg_type = {
-    .abi_version = OSSD_HANDLER_ABI_VERSION,
+    OSSD_HANDLER_TYPE_HEADER,
     .name = "localreg",
     .description = "rejects KBLI codes closed by local regulation in configured regions",
     .config_keys = localreg_keys,
