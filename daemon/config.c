@@ -78,6 +78,8 @@ static const struct key_def keys[] = {
     STR("topics", "issuance", topic_issuance, "oss.issuance.v1", RELOAD_NO,
         "decision events topic"),
     STR("topics", "dlq", topic_dlq, "oss.submissions.v1.dlq", RELOAD_NO, "dead-letter topic"),
+    STR("topics", "license_status", topic_license_status, "oss.license-status.v1", RELOAD_NO,
+        "permit status updates topic"),
     STR("postgres", "url", pg_url, "", RELOAD_NO,
         "libpq connection URI or key=value string (required)"),
     STR("postgres", "password_file", pg_password_file, "", RELOAD_NO,
@@ -89,6 +91,8 @@ static const struct key_def keys[] = {
     INT("pipeline", "handler_retry_max", handler_retry_max, "20", 1, 1000000, RELOAD_YES,
         "a message a handler asks to retry this many times in a row becomes an INTERNAL_ERROR "
         "dead letter"),
+    INT("sla", "sweep_interval_s", sla_sweep_interval_s, "60", 1, 86400, RELOAD_YES,
+        "seconds between two sweeps for deemed approvals (a due permit waits at most this long)"),
 };
 
 /* Sections passed through as key/value lists. */

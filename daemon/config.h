@@ -36,13 +36,15 @@ struct config {
     int outbox_retention_s;
     int retry_backoff_max_ms;
     int handler_retry_max;
-    char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
-    char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
+    int sla_sweep_interval_s; /* [sla] sweep_interval_s */
+    char *start_offset;       /* "earliest" or "latest" for partitions never consumed */
+    char *metrics_listen;     /* host:port of the Prometheus endpoint; "" = off */
 
     /* [topics] */
     char *topic_submissions;
     char *topic_issuance;
     char *topic_dlq;
+    char *topic_license_status;
 
     /* [postgres] */
     char *pg_url;
