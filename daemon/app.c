@@ -721,6 +721,7 @@ static void drain_and_stop(struct app *a)
 {
     notify_stopping();
     log_info("stopping: finishing the batches in hand and flushing events");
+    sweep_request_stop(a->sweep); /* its round in progress ends while the batches settle */
     settle(a, 10000);
     {
         /* the sweep's round in progress ends (committed or rolled back); its rows go out */

@@ -214,6 +214,14 @@ static int kafka_ok(struct sweep *s)
         log_warn("deemed-approval sweep: Kafka configuration: %s", err);
         return -1;
     }
+    /* a handle for metadata and watermarks only: it never produces, so it asks the broker
+     * for no producer id */
+    if (rd_kafka_conf_set(conf, "enable.idempotence", "false", err, sizeof(err)) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        log_warn("deemed-approval sweep: Kafka configuration: %s", err);
+        return -1;
+    }
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!s->rk) {
         rd_kafka_conf_destroy(conf);
@@ -549,14 +557,21 @@ size_t sweep_collect(struct sweep *s, struct batch *b)
     return n;
 }
 
-void sweep_stop(struct sweep *s)
+void sweep_request_stop(struct sweep *s)
 {
-    if (!s || s->joined)
+    if (!s)
         return;
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+void sweep_stop(struct sweep *s)
+{
+    if (!s || s->joined)
+        return;
+    sweep_request_stop(s);
     pthread_join(s->thread, NULL);
     s->joined = 1;
 }

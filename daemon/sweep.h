@@ -47,6 +47,8 @@ void sweep_configure(struct sweep *s, const struct config *cfg);
  * outbox_enqueue). Never waits for the sweep's thread beyond a mutex held for microseconds.
  * Returns how many. */
 size_t sweep_collect(struct sweep *s, struct batch *b);
+/* Asks the thread to stop after its round in progress, without waiting for it. */
+void sweep_request_stop(struct sweep *s);
 /* Stops the thread once its round in progress has ended (committed or rolled back);
  * sweep_collect still gives what it committed. Idempotent; NULL is a no-op. */
 void sweep_stop(struct sweep *s);
