@@ -470,25 +470,29 @@ static void *sweep_main(void *arg)
 {
     struct sweep *s = arg;
     enum round last = ROUND_MORE; /* the first round at once: what fell due while ossd was down */
+    struct timespec t_end;        /* the end of the last round */
 
+    clock_gettime(CLOCK_MONOTONIC, &t_end);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         int wait_s = s->interval_s;
-        struct timespec until;
+        struct timespec until = t_end, now;
 
         if (last == ROUND_MORE)
             wait_s = 0;
         else if (last != ROUND_IDLE && wait_s > SWEEP_HELD_RETRY_S)
             wait_s = SWEEP_HELD_RETRY_S;
-        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += wait_s;
-        while (!s->stop && wait_s > 0 && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0) {
-            /* woken: a stop, or a new interval */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec < until.tv_sec ||
+            (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec)) {
+            /* woken early (a stop, a reload's new interval) or timed out: look again */
+            pthread_cond_timedwait(&s->cv, &s->mu, &until);
+            continue;
         }
-        if (s->stop)
-            break;
         pthread_mutex_unlock(&s->mu);
         last = round_once(s);
+        clock_gettime(CLOCK_MONOTONIC, &t_end);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

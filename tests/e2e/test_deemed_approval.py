@@ -12,6 +12,7 @@ update and its stored offset) where a test needs one."""
 import json
 import os
 import re
+import signal
 import time
 import urllib.request
 import uuid
@@ -297,4 +298,25 @@ def test_postgres_down_at_the_deadline_then_up(env):
     finally:
         env.stack.devstack("start", "pg")
     check_exactly_once(env, permits)
+    assert d.stop() == 0
+
+
+def test_a_reload_applies_the_interval(env):
+    """[sla] sweep_interval_s is reloadable: a sweep waiting an hour for its next round takes the
+    new interval at SIGHUP, and a permit made due meanwhile is deemed within seconds."""
+    port = harness.free_port()
+    permits = pending_permits(env, seed=63)
+    d = env.daemon(extra=sweep_conf(3600), extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    harness.wait_for(lambda: (metric(port, "ossd_sweeps_total") or 0) >= 1, 60, "the first sweep")
+    env.sql("UPDATE permits SET sla_due = date_trunc('second', now()) - interval '1 minute' "
+            "WHERE permit_id = %s", permits[0])
+    time.sleep(3)
+    assert deemed(env) == set(), "a round ran before the hour was up"
+    with open(d.conf) as f:
+        text = f.read()
+    with open(d.conf, "w") as f:
+        f.write(text.replace("sweep_interval_s = 3600", "sweep_interval_s = 1"))
+    d.proc.send_signal(signal.SIGHUP)
+    check_exactly_once(env, permits[:1], timeout=60)
+    assert deemed(env) == {permits[0]}
     assert d.stop() == 0
