@@ -92,10 +92,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 JS_TEST_SRC := $(wildcard lib/jsonschema/tests/test_*.c)
 JS_TEST_BIN := $(JS_TEST_SRC:lib/jsonschema/tests/%.c=$(BUILD)/tests/jsonschema/%)
+# The libfaketime companion of the end-to-end tests that run ossd in the future (test only).
+CNDSHIM  := $(BUILD)/libcndshim.so
 
 .SECONDARY:
 .PHONY: all deps check fresh-check unit e2e demo bench format format-check clean help install
-all: $(TOOLS) $(PLUGINS)
+all: $(TOOLS) $(PLUGINS) $(CNDSHIM)
 
 help:
 	@echo "make deps     install the Debian packages the build, tests and demo need"
@@ -177,6 +179,10 @@ $(BUILD)/ossd-rawcopy: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/rawcopy*
 $(BUILD)/handlers/%.so: $(wildcard handlers/examples/*/*.c) include/ossd/handler.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iinclude $(CFLAGS) -fPIC -shared -o $@ $(wildcard handlers/examples/$*/*.c) $(LDFLAGS)
+
+$(CNDSHIM): tests/faketime/cndshim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(JS_LIB) $(BASE_LIB)
 	@mkdir -p $(dir $@)

@@ -68,6 +68,7 @@
 #include "pipeline.h"
 #include "refdata.h"
 #include "store.h"
+#include "sweep.h"
 #include "writer.h"
 
 volatile sig_atomic_t app_stop_requested;
@@ -103,6 +104,7 @@ struct app {
     struct outbox *outbox;
     struct consumer *consumer;
     struct metrics *metrics; /* NULL: [ossd] metrics_listen is off */
+    struct sweep *sweep;     /* the deemed-approval sweep's thread */
     struct event_ctx ec;
 
     struct batch *cur; /* being filled and decided; owned */
@@ -509,6 +511,13 @@ static void periodic(struct app *a)
 
     metrics_sample(a->metrics, a->consumer, a->outbox, a->ctl, !a->pg_down);
     ping_watchdog(a);
+    {
+        /* deemed approvals the sweep's thread committed: their events go out like a batch's */
+        struct batch tmp = {0};
+        if (sweep_collect(a->sweep, &tmp))
+            outbox_enqueue(a->outbox, &tmp);
+        batch_free(&tmp);
+    }
     if (now - a->t_status >= 2000) {
         uint64_t decided = a->n.issued + a->n.rejected;
         double secs = a->t_status ? (double)(now - a->t_status) / 1000.0 : 1.0;
@@ -608,6 +617,7 @@ static void swap_chain(struct app *a)
     a->new_pipeline = NULL;
     a->new_refdata = NULL;
     writer_set_backoff_max(a->writer, a->cfg->retry_backoff_max_ms);
+    sweep_configure(a->sweep, a->cfg);
     /* The writer is idle: no batch holds the old context any more, and the
      * next one is handed over under the writer's lock. Events already in the
      * outbox keep the bytes they were built with. */
@@ -733,6 +743,9 @@ static int start(struct app *a)
     a->consumer = consumer_new(a->boot, a->ctl, on_revoke, a, err, sizeof(err));
     if (!a->consumer)
         goto fail;
+    a->sweep = sweep_new(a->boot, a->metrics, err, sizeof(err));
+    if (!a->sweep)
+        goto fail;
     log_msg(LOG_LVL_INFO, LOG_MSG_STARTED,
             "ossd %s started: group %s, topic %s, %zu handler(s), KBLI %s (%zu codes), "
             "regions %s (%zu codes)",
@@ -753,7 +766,16 @@ static void drain_and_stop(struct app *a)
 {
     notify_stopping();
     log_info("stopping: finishing the batches in hand and flushing events");
+    sweep_request_stop(a->sweep); /* its round in progress ends while the batches settle */
     settle(a, 10000);
+    {
+        /* the sweep's round in progress ends (committed or rolled back); its rows go out */
+        struct batch tmp = {0};
+        sweep_stop(a->sweep);
+        if (sweep_collect(a->sweep, &tmp))
+            outbox_enqueue(a->outbox, &tmp);
+        batch_free(&tmp);
+    }
     for (int64_t until = mono_ms() + 10000;
          mono_ms() < until && outbox_in_flight(a->outbox) + outbox_waiting(a->outbox) > 0;) {
         outbox_flush(a->outbox, 500);
@@ -772,6 +794,7 @@ static void drain_and_stop(struct app *a)
 
 static void cleanup(struct app *a)
 {
+    sweep_free(a->sweep);
     if (a->consumer)
         consumer_close(a->consumer);
     writer_free(a->writer);

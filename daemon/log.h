@@ -39,6 +39,7 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...)
 #define LOG_MSG_BROKER_DOWN    "MESSAGE_ID=7d2ea10f091a408d8f7ced360dd31f31"
 #define LOG_MSG_DEAD_LETTER    "MESSAGE_ID=dbd9e2edd57b4637b0b6c1999fb30e75"
 #define LOG_MSG_RELOAD_REFUSED "MESSAGE_ID=4b27e23af1a2478ba8a021b0793fde97"
+#define LOG_MSG_DEEMED         "MESSAGE_ID=280576d766d74df291c3ece10b836922"
 
 /* Writes one entry with the field message_id (one of LOG_MSG_*; NULL: none),
  * as log_fields does. */

@@ -56,6 +56,9 @@ struct metrics {
     struct coded reasons; /* rejected decisions carrying the code (once per decision) */
     struct coded dead;    /* dead letters by code */
     struct histogram batch_size, commit_seconds;
+    uint64_t deemed, sweeps, held_watermark, held_kafka; /* the deemed-approval sweep */
+    double sweep_last;                                   /* epoch seconds; 0: never */
+    struct histogram sweep_seconds;
 
     int pg_up;
     long outbox_backlog; /* -1 unknown */
@@ -161,6 +164,30 @@ void metrics_batch_retry(struct metrics *m)
         return;
     pthread_mutex_lock(&m->mu);
     m->retries++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_sweep_done(struct metrics *m, size_t approvals, double seconds)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->deemed += approvals;
+    m->sweeps++;
+    m->sweep_last = (double)now_ms() / 1000.0;
+    hist_observe(&m->sweep_seconds, seconds);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_sweep_held(struct metrics *m, const char *reason)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    if (strcmp(reason, "watermark") == 0)
+        m->held_watermark++;
+    else
+        m->held_kafka++;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -342,6 +369,25 @@ static void render(struct metrics *m, struct buf *b)
     put_head(b, "ossd_producer_rebuilds_total", "counter",
              "Kafka producers replaced after a fatal producer error");
     buf_printf(b, "ossd_producer_rebuilds_total %llu\n", (unsigned long long)m->rebuilds);
+    put_head(b, "ossd_deemed_approvals_total", "counter",
+             "permits deemed approved (code 57) by this instance's sweep");
+    buf_printf(b, "ossd_deemed_approvals_total %llu\n", (unsigned long long)m->deemed);
+    put_head(b, "ossd_sweeps_total", "counter", "deemed-approval sweep rounds run to their end");
+    buf_printf(b, "ossd_sweeps_total %llu\n", (unsigned long long)m->sweeps);
+    put_head(b, "ossd_sweep_last_run_timestamp_seconds", "gauge",
+             "end of the last deemed-approval sweep round run to its end, epoch seconds (the "
+             "start time until the first)");
+    buf_printf(b, "ossd_sweep_last_run_timestamp_seconds %.3f\n",
+               m->sweep_last > 0 ? m->sweep_last : m->start_time);
+    put_histogram(b, "ossd_sweep_seconds", "duration of a deemed-approval sweep round",
+                  &m->sweep_seconds);
+    put_head(b, "ossd_sweep_held_total", "counter",
+             "deemed-approval sweep rounds held back, by reason: watermark (status updates "
+             "produced before the deadline not all applied yet) or kafka (no watermarks)");
+    buf_printf(b, "ossd_sweep_held_total{reason=\"watermark\"} %llu\n",
+               (unsigned long long)m->held_watermark);
+    buf_printf(b, "ossd_sweep_held_total{reason=\"kafka\"} %llu\n",
+               (unsigned long long)m->held_kafka);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -460,6 +506,8 @@ int metrics_new(const char *listen, struct metrics **out, char *err, size_t errl
     m->outbox_backlog = -1;
     m->batch_size = (struct histogram){.bounds = size_bounds, .n_bounds = ARRAY_SIZE(size_bounds)};
     m->commit_seconds =
+        (struct histogram){.bounds = commit_bounds, .n_bounds = ARRAY_SIZE(commit_bounds)};
+    m->sweep_seconds =
         (struct histogram){.bounds = commit_bounds, .n_bounds = ARRAY_SIZE(commit_bounds)};
     m->t_sample = -1e9;
     m->t_backlog = -1e9;

@@ -30,6 +30,12 @@ void metrics_free(struct metrics *m);
 void metrics_batch_committed(struct metrics *m, const struct batch *b, double commit_s);
 /* Counts a batch that will be retried (handler or transaction failure). */
 void metrics_batch_retry(struct metrics *m);
+/* A round of the deemed-approval sweep that ran to its end (nothing due, or a transaction
+ * committed with approvals permits deemed approved) in seconds; any thread. */
+void metrics_sweep_done(struct metrics *m, size_t approvals, double seconds);
+/* A round held back: reason "watermark" (status updates not all applied) or "kafka" (the
+ * broker did not give the watermarks); any thread. */
+void metrics_sweep_held(struct metrics *m, const char *reason);
 /* Samples the gauges: PostgreSQL up, the consumer lag per partition, the
  * outbox; at most once a second (the backlog query every 5 s). c, ob and st
  * may be NULL (not started yet). Main thread only: it uses st's connection. */

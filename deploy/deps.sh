@@ -16,6 +16,7 @@ pkgs=(
     spin                      # make model (tests/model: the rebalance protocol)
     prometheus lintian        # promtool (alert rule tests); lintian (the built .deb)
     linux-perf                # BENCH_PROFILE=1 make bench (perf record); BENCH_CALLGRIND uses valgrind
+    faketime                  # tests/e2e/test_deemed_approval.py (ossd in the future; with build/libcndshim.so)
 )
 
 # One dpkg-query for the whole list: well under a second when everything is present, and

@@ -36,7 +36,7 @@ def test_promtool_checks_the_rules():
     r = subprocess.run([promtool(), "check", "rules", RULES], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "SUCCESS: 5 rules found" in r.stdout, r.stdout
+    assert "SUCCESS: 6 rules found" in r.stdout, r.stdout
 
 
 def test_promtool_unit_tests_of_the_rules():
