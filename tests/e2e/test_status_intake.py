@@ -85,7 +85,8 @@ CASES = {
                   ("70", T0 + H, "applied:suspended"), ("60", T0 + H, "TRANSITION_INVALID"),
                   ("50", T0 + 2 * H, "applied:issued")],
     "record60_80_pending": [("60", T0, "TRANSITION_INVALID"), ("80", T0, "TRANSITION_INVALID")],
-    "code57": [("57", T0, "CODE_UNKNOWN")],
+    # two refused 57s on one permit: both recorded (a deemed approval is what counts once)
+    "code57": [("57", T0, "CODE_UNKNOWN"), ("57", T0 + H, "CODE_UNKNOWN")],
     "code91": [("91", T0, "CODE_UNKNOWN")],
     "code92": [("92", T0, "CODE_UNKNOWN")],
     "code99": [("99", T0, "CODE_UNKNOWN"), ("00", T0, "CODE_UNKNOWN")],
