@@ -15,6 +15,7 @@ import time
 
 import harness
 from test_event_schemas import validate
+from test_metrics import get, scrape
 from test_status_intake import T0, H, encode, make_permits, update, wait_status_offsets
 
 EVENT_SCHEMA = os.path.join(harness.REPO, "schemas", "events", "nib-status-changed.v1.json")
@@ -127,7 +128,8 @@ def harness_instant(s):
 
 
 def test_duplicates_gate_and_schema(env):
-    env.daemon()
+    port = harness.free_port()
+    env.daemon(extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
     (_, nib), = make_permits(env, 1, prefix="nibg")
     good = action("na-g-1", nib, "freeze", T0)
     cases = [
@@ -157,6 +159,13 @@ def test_duplicates_gate_and_schema(env):
     assert env.sql("SELECT action_id, applied, error_code FROM nib_actions ORDER BY id") == [
         ("na-g-1", True, None), ("na-g-1", False, "DUPLICATE_CONFLICT")]
     assert env.sql("SELECT nib_status FROM business_actors") == [("05",)]
+    # the metrics count them by result; a lifecycle message is not a decision
+    f = harness.wait_for(lambda: (lambda f: f if get(f, "ossd_nib_actions_total", result="refused")
+                                  == len(want) else None)(scrape(port)[0]), 30, "the metrics")
+    assert get(f, "ossd_nib_actions_total", result="applied") == 1
+    assert get(f, "ossd_nib_actions_total", result="skipped") == 1
+    assert get(f, "ossd_status_updates_total", result="applied") == 0
+    assert get(f, "ossd_decisions_total", outcome="issued") == 1  # the submission only
 
 
 def test_frozen_applies_revoked_refuses(env):
