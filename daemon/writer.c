@@ -142,6 +142,7 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
         memset(&sub, 0, sizeof(sub));
         sub.items = &b->items[i];
         sub.n = sub.cap = 1;
+        sub.holidays = b->holidays; /* a status update's 42/44 need the calendar */
         while ((r = attempt(w, &sub)) != 1) {
             struct item *it = &b->items[i];
             if (r < 0 && ++failures >= PERMANENT_TRIES && it->kind != ITEM_DEAD) {

@@ -14,6 +14,7 @@ import tempfile
 import harness
 import sample
 from test_event_schemas import validate
+from test_metrics import get, scrape
 
 EVENT_SCHEMA = os.path.join(harness.REPO, "schemas", "events", "permit-status-changed.v1.json")
 MT_KBLI = "56290"  # MT in the shipped seed: the permit waits for verification
@@ -304,3 +305,31 @@ def test_apply_in_order_within_a_batch(env):
     assert rows[-1][2] == "suspended"
     assert env.sql("SELECT status, clock FROM permits WHERE permit_id = %s", pid) == \
         [("suspended", "none")]
+
+
+def test_restart_resumes_each_topic_at_its_own_offset(env):
+    """The offsets stored per (topic, partition) are read back per (topic, partition) on
+    assignment: partition 0 of the status topic far ahead of partition 0 of the submissions
+    topic must neither make ossd skip submissions nor consume status updates again."""
+    port = harness.free_port()
+    d = env.daemon(extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    (pid, nib), = make_permits(env, 1, prefix="rs")
+    p = harness.producer(env.broker.bootstrap)
+    n = 40
+    for i in range(n):
+        p.produce(harness.lifecycle_topics()[0], partition=0, key=pid.encode(),
+                  value=encode(update("st-rs-%d" % i, pid, nib, "10", T0 + i * H)))
+    assert p.flush(30) == 0
+    wait_status_offsets(env, n)
+    d.stop()
+    gen = sample.Generator(seed=23, invalid_ratio=0, repeat_ratio=0, prefix="rs2")
+    subs = [gen.valid() for _ in range(n + 5)]  # more than the status partition's offset
+    for s in subs:
+        p.produce(harness.TOPICS[0], partition=0, key=sample.key_of(s), value=sample.encode(s))
+    assert p.flush(30) == 0
+    d.start()
+    env.wait_decided(1 + len(subs), timeout=120)  # every new one decided, none skipped past
+    assert env.decided() == 1 + len(subs)
+    f = harness.wait_for(lambda: scrape(port)[0], 30, "the metrics")
+    assert get(f, "ossd_status_updates_total", result="skipped") == 0  # nothing consumed again
+    assert status_offsets(env) == n
