@@ -89,8 +89,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_error_destroy(e);
             return;
         }
-        log_info("assigned %d partition(s) of %s", parts->cnt,
-                 parts->cnt ? parts->elems[0].topic : "-");
+        {
+            /* per topic: "16 of oss.submissions.v1, 4 of oss.license-status.v1" */
+            struct buf what = {0};
+            for (int i = 0; i < parts->cnt; i++) {
+                int n = 0, seen = 0;
+                for (int j = 0; j < i && !seen; j++)
+                    seen = strcmp(parts->elems[j].topic, parts->elems[i].topic) == 0;
+                if (seen)
+                    continue;
+                for (int j = i; j < parts->cnt; j++)
+                    n += strcmp(parts->elems[j].topic, parts->elems[i].topic) == 0;
+                buf_printf(&what, "%s%d of %s", what.len ? ", " : "", n, parts->elems[i].topic);
+            }
+            log_info("assigned %d partition(s): %s", parts->cnt, what.len ? what.data : "-");
+            buf_free(&what);
+        }
         if (assign_stored(c, parts) != 0) {
             log_warn("stored offsets unavailable; %d partition(s) wait for PostgreSQL", parts->cnt);
             if (!c->pending)
