@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import tempfile
+import time
 
 import harness
 import sample
@@ -333,3 +334,20 @@ def test_restart_resumes_each_topic_at_its_own_offset(env):
     f = harness.wait_for(lambda: scrape(port)[0], 30, "the metrics")
     assert get(f, "ossd_status_updates_total", result="skipped") == 0  # nothing consumed again
     assert status_offsets(env) == n
+
+
+def test_missing_lifecycle_topics_do_not_stop_the_submissions(env):
+    """Input topics that do not exist yet: said once in the log, not at every metadata refresh,
+    and the submissions are decided meanwhile. (Meaningful on the Apache lane: the mock broker
+    creates a topic when a client asks for it.)"""
+    lc = harness.lifecycle_topics()
+    d = env.daemon(lifecycle=("missing." + lc[0], lc[1], "missing." + lc[2], lc[3]))
+    gen = sample.Generator(seed=29, invalid_ratio=0, prefix="miss")
+    subs = [gen.valid() for _ in range(3)]
+    env.produce([(sample.key_of(s), sample.encode(s)) for s in subs])
+    env.wait_decided(3)
+    time.sleep(4)  # several metadata refreshes (1 s in the tests' config)
+    log = d.log_since_start()
+    assert log.count("consumed once it exists") <= 1, log
+    assert "warning consumer:" not in log, log
+    assert d.alive()
