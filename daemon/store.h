@@ -13,7 +13,7 @@
 #include "util.h"
 
 /* The newest migration this build knows; ossd refuses an older schema. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 7 /* 007_intake: nib_status, nib_actions, permit_history.input */
 
 enum store_result {
     STORE_OK = 0,
