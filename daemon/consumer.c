@@ -18,7 +18,6 @@ struct consumer {
     rd_kafka_topic_partition_list_t *pending; /* assigned, offsets not loaded yet */
     rd_kafka_topic_partition_list_t *assigned;
     int paused;
-    int missing_logged; /* a subscribed topic that does not exist was logged once */
 };
 
 static void set_assigned(struct consumer *c, const rd_kafka_topic_partition_list_t *parts)
@@ -226,11 +225,16 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms)
         return m;
     if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
         m->err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
-        /* a subscribed input topic not created yet: said once, not at every
-         * metadata refresh (its partitions are assigned when it appears) */
-        if (!c->missing_logged)
+        /* a subscribed input topic that does not exist (librdkafka says so
+         * once): the submissions topic missing is a misconfiguration; a
+         * lifecycle input not created yet is normal until it is used */
+        const char *t = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+        int lifecycle = t && (strcmp(t, c->cfg->topic_license_status) == 0 ||
+                              strcmp(t, c->cfg->topic_nib_actions) == 0);
+        if (lifecycle)
             log_info("consumer: %s (consumed once it exists)", rd_kafka_message_errstr(m));
-        c->missing_logged = 1;
+        else
+            log_warn("consumer: %s (consumed once it exists)", rd_kafka_message_errstr(m));
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         log_warn("consumer: %s", rd_kafka_message_errstr(m));
     rd_kafka_message_destroy(m);

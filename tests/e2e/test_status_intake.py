@@ -337,9 +337,10 @@ def test_restart_resumes_each_topic_at_its_own_offset(env):
 
 
 def test_missing_lifecycle_topics_do_not_stop_the_submissions(env):
-    """Input topics that do not exist yet: said once in the log, not at every metadata refresh,
-    and the submissions are decided meanwhile. (Meaningful on the Apache lane: the mock broker
-    creates a topic when a client asks for it.)"""
+    """Input topics that do not exist yet: said once in the log (at info level: a lifecycle
+    input not created yet is normal), not at every metadata refresh, and the submissions are
+    decided meanwhile. (Meaningful on the Apache lane: the mock broker creates a topic when a
+    client asks for it.)"""
     lc = harness.lifecycle_topics()
     d = env.daemon(lifecycle=("missing." + lc[0], lc[1], "missing." + lc[2], lc[3]))
     gen = sample.Generator(seed=29, invalid_ratio=0, prefix="miss")
@@ -348,6 +349,6 @@ def test_missing_lifecycle_topics_do_not_stop_the_submissions(env):
     env.wait_decided(3)
     time.sleep(4)  # several metadata refreshes (1 s in the tests' config)
     log = d.log_since_start()
-    assert log.count("consumed once it exists") <= 1, log
+    assert log.count("consumed once it exists") <= 2, log  # one line per missing topic
     assert "warning consumer:" not in log, log
     assert d.alive()
