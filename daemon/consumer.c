@@ -18,7 +18,6 @@ struct consumer {
     rd_kafka_topic_partition_list_t *pending; /* assigned, offsets not loaded yet */
     rd_kafka_topic_partition_list_t *assigned;
     int paused;
-    int missing_logged; /* a subscribed topic that does not exist was logged once */
 };
 
 static void set_assigned(struct consumer *c, const rd_kafka_topic_partition_list_t *parts)
@@ -89,8 +88,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_error_destroy(e);
             return;
         }
-        log_info("assigned %d partition(s) of %s", parts->cnt,
-                 parts->cnt ? parts->elems[0].topic : "-");
+        {
+            /* per topic: "16 of oss.submissions.v1, 4 of oss.license-status.v1" */
+            struct buf what = {0};
+            for (int i = 0; i < parts->cnt; i++) {
+                int n = 0, seen = 0;
+                for (int j = 0; j < i && !seen; j++)
+                    seen = strcmp(parts->elems[j].topic, parts->elems[i].topic) == 0;
+                if (seen)
+                    continue;
+                for (int j = i; j < parts->cnt; j++)
+                    n += strcmp(parts->elems[j].topic, parts->elems[i].topic) == 0;
+                buf_printf(&what, "%s%d of %s", what.len ? ", " : "", n, parts->elems[i].topic);
+            }
+            log_info("assigned %d partition(s): %s", parts->cnt, what.len ? what.data : "-");
+            buf_free(&what);
+        }
         if (assign_stored(c, parts) != 0) {
             log_warn("stored offsets unavailable; %d partition(s) wait for PostgreSQL", parts->cnt);
             if (!c->pending)
@@ -212,11 +225,16 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms)
         return m;
     if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
         m->err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
-        /* a subscribed input topic not created yet: said once, not at every
-         * metadata refresh (its partitions are assigned when it appears) */
-        if (!c->missing_logged)
+        /* a subscribed input topic that does not exist (librdkafka says so
+         * once): the submissions topic missing is a misconfiguration; a
+         * lifecycle input not created yet is normal until it is used */
+        const char *t = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+        int lifecycle = t && (strcmp(t, c->cfg->topic_license_status) == 0 ||
+                              strcmp(t, c->cfg->topic_nib_actions) == 0);
+        if (lifecycle)
             log_info("consumer: %s (consumed once it exists)", rd_kafka_message_errstr(m));
-        c->missing_logged = 1;
+        else
+            log_warn("consumer: %s (consumed once it exists)", rd_kafka_message_errstr(m));
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         log_warn("consumer: %s", rd_kafka_message_errstr(m));
     rd_kafka_message_destroy(m);

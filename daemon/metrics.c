@@ -53,8 +53,9 @@ struct metrics {
     double start_time; /* epoch seconds */
 
     uint64_t issued, rejected, duplicates, batches, retries;
-    struct coded reasons; /* rejected decisions carrying the code (once per decision) */
-    struct coded dead;    /* dead letters by code */
+    uint64_t lifecycle[2][3]; /* status updates, NIB actions x batch.h's BATCH_LC_* results */
+    struct coded reasons;     /* rejected decisions carrying the code (once per decision) */
+    struct coded dead;        /* dead letters by code */
     struct histogram batch_size, commit_seconds;
     uint64_t deemed, sweeps, held_watermark, held_kafka; /* the deemed-approval sweep */
     double sweep_last;                                   /* epoch seconds; 0: never */
@@ -143,6 +144,8 @@ void metrics_batch_committed(struct metrics *m, const struct batch *b, double co
             m->duplicates++;
             break;
         case ITEM_DECIDE:
+            if (it->input != ITEM_INPUT_SUBMISSION)
+                break; /* an applied lifecycle message: counted below */
             if (it->out_rejected) {
                 m->rejected++;
                 count_reasons(&m->reasons, it->out_reasons);
@@ -152,6 +155,9 @@ void metrics_batch_committed(struct metrics *m, const struct batch *b, double co
             break;
         }
     }
+    for (size_t i = 0; i < 2; i++)
+        for (size_t r = 0; r < 3; r++)
+            m->lifecycle[i][r] += b->n_lc[i][r];
     m->batches++;
     hist_observe(&m->batch_size, (double)b->n);
     hist_observe(&m->commit_seconds, commit_s);
@@ -328,6 +334,18 @@ static void render(struct metrics *m, struct buf *b)
     put_head(b, "ossd_duplicates_total", "counter",
              "byte-identical re-deliveries of decided submissions (no effect)");
     buf_printf(b, "ossd_duplicates_total %llu\n", (unsigned long long)m->duplicates);
+    {
+        static const char *const names[2] = {"ossd_status_updates_total", "ossd_nib_actions_total"};
+        static const char *const help[2] = {"permit status updates consumed, by result",
+                                            "NIB actions consumed, by result"};
+        static const char *const results[3] = {"applied", "skipped", "refused"};
+        for (size_t i = 0; i < 2; i++) {
+            put_head(b, names[i], "counter", help[i]);
+            for (size_t r = 0; r < 3; r++)
+                buf_printf(b, "%s{result=\"%s\"} %llu\n", names[i], results[r],
+                           (unsigned long long)m->lifecycle[i][r]);
+        }
+    }
     put_head(b, "ossd_batches_total", "counter", "batches committed");
     buf_printf(b, "ossd_batches_total %llu\n", (unsigned long long)m->batches);
     put_head(b, "ossd_batch_retries_total", "counter",

@@ -430,33 +430,42 @@ out:
 int store_load_offsets(struct store *st, const char *group, rd_kafka_topic_partition_list_t *parts,
                        int64_t dflt)
 {
-    struct buf pl = {0};
+    struct buf pl = {0}, tl = {0};
+    const char **topics;
     PGresult *r;
 
     if (!store_connected(st))
         return -1;
+    /* One list may name partitions of several topics (the three inputs):
+     * each is looked up by (topic, partition). */
+    topics = xmalloc(((size_t)parts->cnt + 1) * sizeof(*topics));
     for (int i = 0; i < parts->cnt; i++) {
         parts->elems[i].offset = dflt;
         buf_printf(&pl, "%s%d", i ? "," : "{", parts->elems[i].partition);
+        topics[i] = parts->elems[i].topic;
     }
     buf_puts(&pl, parts->cnt ? "}" : "{}");
-    const char *topic = parts->cnt ? parts->elems[0].topic : "";
-    const char *params[3] = {group, topic, pl.data};
+    pg_text_array(&tl, topics, (size_t)parts->cnt);
+    free(topics);
+    const char *params[3] = {group, tl.data ? tl.data : "{}", pl.data};
     r = PQexecParams(st->conn,
-                     "SELECT partition, next_offset FROM consumer_offsets "
-                     "WHERE group_id = $1 AND topic = $2 AND partition = ANY($3::int[])",
+                     "SELECT c.topic, c.partition, c.next_offset FROM consumer_offsets c "
+                     "JOIN unnest($2::text[], $3::int[]) AS t(s, p) "
+                     "ON c.topic = t.s AND c.partition = t.p WHERE c.group_id = $1",
                      3, NULL, params, NULL, NULL, 0);
     buf_free(&pl);
+    buf_free(&tl);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         ctl_failed(st, r, "loading stored offsets");
         PQclear(r);
         return -1;
     }
     for (int row = 0; row < PQntuples(r); row++) {
-        int p = atoi(PQgetvalue(r, row, 0));
-        long long off = atoll(PQgetvalue(r, row, 1));
+        const char *topic = PQgetvalue(r, row, 0);
+        int p = atoi(PQgetvalue(r, row, 1));
+        long long off = atoll(PQgetvalue(r, row, 2));
         for (int i = 0; i < parts->cnt; i++)
-            if (parts->elems[i].partition == p)
+            if (parts->elems[i].partition == p && strcmp(parts->elems[i].topic, topic) == 0)
                 parts->elems[i].offset = off;
     }
     PQclear(r);

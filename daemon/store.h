@@ -14,7 +14,7 @@
 #include "util.h"
 
 /* The newest migration this build knows; ossd refuses an older schema. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 9 /* 007 intake, 008 live permits, 009 the decision record */
 
 enum store_result {
     STORE_OK = 0,

@@ -143,6 +143,7 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
         sub.items = &b->items[i];
         sub.n = sub.cap = 1;
         sub.basis_id = b->basis_id;
+        sub.holidays = b->holidays; /* a status update's 42/44 need the calendar */
         while ((r = attempt(w, &sub)) != 1) {
             struct item *it = &b->items[i];
             if (r < 0 && ++failures >= PERMANENT_TRIES && it->kind != ITEM_DEAD) {

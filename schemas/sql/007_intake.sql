@@ -51,3 +51,12 @@ CREATE INDEX IF NOT EXISTS nib_actions_nib_idx ON nib_actions (nib, id);
 
 -- The exact bytes of each status update (NULL for a deemed approval, code 57).
 ALTER TABLE permit_history ADD COLUMN IF NOT EXISTS input bytea;
+
+-- A permit is deemed approved at most once: 006's index counted every row with code 57, so a
+-- second status update carrying the refused code 57 (CODE_UNKNOWN, recorded in the history
+-- like every refused update) broke it and stopped the batch. Only deemed approvals (status_id
+-- NULL) are counted now. A writer of deemed approvals that relies on the index with
+-- ON CONFLICT names the same predicate: (permit_id) WHERE code = '57' AND status_id IS NULL.
+DROP INDEX IF EXISTS permit_history_deemed_idx;
+CREATE UNIQUE INDEX permit_history_deemed_idx ON permit_history (permit_id)
+    WHERE code = '57' AND status_id IS NULL;

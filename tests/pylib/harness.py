@@ -312,7 +312,7 @@ class Daemon:
     def __init__(self, workdir, pg_url, bootstrap, group="ossd", batch_max=500,
                  log_level="info", resend_ms=2000, extra="", extra_ossd="", extra_kafka="",
                  handlers="identity, region, kbli, activity, scale, risk", name="ossd",
-                 topics=None):
+                 topics=None, lifecycle=None):
         self.workdir = workdir
         self.name = name
         self.conf = os.path.join(workdir, name + ".conf")
@@ -323,10 +323,13 @@ class Daemon:
                                   resend=resend_ms, pg_url=pg_url, bootstrap=bootstrap,
                                   group=group, handlers=handlers, extra=extra,
                                   extra_ossd=extra_ossd, extra_kafka=extra_kafka))
+            if topics is not None or lifecycle is not None:
+                f.write("\n[topics]\n")
             if topics is not None:
-                f.write("\n[topics]\nsubmissions = %s\nissuance = %s\ndlq = %s\n" % tuple(topics))
+                f.write("submissions = %s\nissuance = %s\ndlq = %s\n" % tuple(topics))
+            if topics is not None or lifecycle is not None:  # lifecycle: LIFECYCLE_TOPICS' order
                 f.write("license_status = %s\nlicense_status_dlq = %s\nnib_actions = %s\n"
-                        "nib_actions_dlq = %s\n" % lifecycle_topics())
+                        "nib_actions_dlq = %s\n" % tuple(lifecycle or lifecycle_topics()))
         os.chmod(self.conf, 0o600)
         self.log_path = os.path.join(workdir, name + ".log")
         self.proc = None

@@ -106,12 +106,87 @@ static void test_dead_message_has_no_input(void **state)
     assert_null(strstr(it.dead_message, "3374"));
 }
 
+/* The lifecycle inputs: their own size limit, id field and schema name, the same order. */
+static const struct {
+    enum item_input input;
+    const char *head; /* a value up to its closing brace */
+    const char *code; /* NULL: passes the gate */
+} lc_cases[] = {
+    {ITEM_INPUT_STATUS, "{\"schema\":\"oss.license-status.v1\",\"status_id\":\"st-1\"", NULL},
+    {ITEM_INPUT_STATUS, "{\"schema\":\"oss.license-status.v1\",\"submission_id\":\"st-1\"",
+     "MISSING_ID"},
+    {ITEM_INPUT_STATUS, "{\"schema\":\"oss.license-status.v1\",\"status_id\":\"a b\"",
+     "MISSING_ID"},
+    {ITEM_INPUT_STATUS, "{\"schema\":\"oss.submission.v1\",\"status_id\":\"st-1\"",
+     "UNSUPPORTED_SCHEMA"},
+    {ITEM_INPUT_STATUS, "{\"status_id\":\"st-1\"", "UNSUPPORTED_SCHEMA"},
+    {ITEM_INPUT_NIB_ACTION, "{\"schema\":\"oss.nib-action.v1\",\"action_id\":\"na-1\"", NULL},
+    {ITEM_INPUT_NIB_ACTION, "{\"schema\":\"oss.nib-action.v1\",\"status_id\":\"na-1\"",
+     "MISSING_ID"},
+    {ITEM_INPUT_NIB_ACTION, "{\"schema\":\"oss.license-status.v1\",\"action_id\":\"na-1\"",
+     "UNSUPPORTED_SCHEMA"},
+    {ITEM_INPUT_SUBMISSION, "{\"schema\":\"oss.nib-action.v1\",\"action_id\":\"na-1\"",
+     "MISSING_ID"},
+};
+
+static void run_lc(enum item_input in, const char *value, size_t len, const char *code)
+{
+    struct item it;
+    memset(&it, 0, sizeof(it));
+    it.input = in;
+    gate_check(&it, value, len);
+    if (code) {
+        if (it.kind != ITEM_DEAD || strcmp(it.dead_code, code) != 0)
+            fail_msg("input %d %.60s: expected %s, got %s", in, value, code,
+                     it.kind == ITEM_DEAD ? it.dead_code : "a pass");
+    } else if (it.kind != ITEM_DECIDE)
+        fail_msg("input %d %.60s: expected a pass, got %s (%s)", in, value, it.dead_code,
+                 it.dead_message);
+    json_decref(it.doc);
+}
+
+static void test_gate_lifecycle(void **state)
+{
+    (void)state;
+    char buf[300];
+    for (size_t i = 0; i < N_ELEMS(lc_cases); i++) {
+        snprintf(buf, sizeof(buf), "%s}", lc_cases[i].head);
+        run_lc(lc_cases[i].input, buf, strlen(buf), lc_cases[i].code);
+    }
+    /* 64 KiB exactly passes, one byte more is TOO_LARGE; a submission may be 256 KiB */
+    static const struct {
+        enum item_input input;
+        const char *head;
+        size_t len;
+        const char *code;
+    } sizes[] = {
+        {ITEM_INPUT_STATUS, "{\"schema\":\"oss.license-status.v1\",\"status_id\":\"s\",\"x\":\"",
+         65536, NULL},
+        {ITEM_INPUT_STATUS, "{\"schema\":\"oss.license-status.v1\",\"status_id\":\"s\",\"x\":\"",
+         65537, "TOO_LARGE"},
+        {ITEM_INPUT_NIB_ACTION, "{\"schema\":\"oss.nib-action.v1\",\"action_id\":\"s\",\"x\":\"",
+         65537, "TOO_LARGE"},
+        {ITEM_INPUT_SUBMISSION,
+         "{\"schema\":\"oss.submission.v1\",\"submission_id\":\"s\",\"x\":\"", 65537, NULL},
+    };
+    char *big = malloc(65537);
+    for (size_t i = 0; i < N_ELEMS(sizes); i++) {
+        size_t h = strlen(sizes[i].head), len = sizes[i].len;
+        memcpy(big, sizes[i].head, h);
+        memset(big + h, 'y', len - h - 2);
+        memcpy(big + len - 2, "\"}", 2);
+        run_lc(sizes[i].input, big, len, sizes[i].code);
+    }
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate_table),
         cmocka_unit_test(test_underflow_offset),
         cmocka_unit_test(test_dead_message_has_no_input),
+        cmocka_unit_test(test_gate_lifecycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
