@@ -207,3 +207,25 @@ def test_decision_record_survives_sigkill(env):
             "decision order follows the offsets in partition %d" % part
     # one basis: every restart found the same row
     assert env.sql("SELECT count(*) FROM decision_basis")[0][0] == 1
+
+
+def test_decision_record_when_committed_one_by_one(env):
+    """A batch the database keeps refusing is committed one message at a time (the writer's
+    fallback, as in test_poison): those decisions keep their record too."""
+    msgs, ids = sample.corpus(150, 83, "obo")
+    poison = sorted(ids)[7]
+    env.sql("CREATE FUNCTION poison_uv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'duplicate key value violates unique constraint \"poison\"' "
+            "USING ERRCODE = 'unique_violation'; END $$")
+    env.sql("CREATE TRIGGER poison_uv BEFORE INSERT ON submissions FOR EACH ROW "
+            "WHEN (NEW.submission_id = '%s') EXECUTE FUNCTION poison_uv()" % poison)
+    d = env.daemon(batch_max=200)
+    env.produce(msgs)
+    assert env.check_offsets(len(msgs), timeout=180) == (len(msgs) - 1, 1)
+    assert "one by one" in d.log_since_start()
+    produced = {json.loads(v)["submission_id"]: v for _, v in msgs}
+    rows = env.sql("SELECT submission_id, input, basis_id, decision_seq FROM submissions")
+    assert len(rows) == len(msgs) - 1
+    for sid, inp, basis, seq in rows:
+        assert bytes(inp) == produced[sid] and basis is not None and seq is not None, sid
+    assert len({r[3] for r in rows}) == len(rows)
