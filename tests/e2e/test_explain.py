@@ -51,9 +51,12 @@ def two_submissions():
 def test_explain_issued_rejected_and_exact_input(env):
     ok, bad = two_submissions()
     raw_ok, raw_bad = odd_bytes(ok), sample.encode(bad)
+    again = json.loads(json.dumps(ok))  # the same actor and activity: ACTIVITY_DUPLICATE
+    again["submission_id"] = "exp-again"
     env.daemon()
-    env.produce([(sample.key_of(ok), raw_ok), (sample.key_of(bad), raw_bad)])
-    env.check_exact({ok["submission_id"], bad["submission_id"]})
+    env.produce([(sample.key_of(ok), raw_ok), (sample.key_of(bad), raw_bad),
+                 (sample.key_of(again), sample.encode(again))])
+    env.check_exact({ok["submission_id"], bad["submission_id"], "exp-again"})
 
     # the stored input is the produced bytes, exactly
     rows = dict(env.sql("SELECT submission_id, input FROM submissions"))
@@ -98,6 +101,11 @@ def test_explain_issued_rejected_and_exact_input(env):
         assert "  %s at %s: " % (r["code"], r["path"]) in text
     assert text.count("      rule: ") == len(j["reasons"])
     assert j["permits"] == [] and "permits       0 activities" in text
+
+    # a rejected submission of a known actor names the actor's NIB
+    j = explain_json(env, "exp-again")
+    assert [r["code"] for r in j["reasons"]] == ["ACTIVITY_DUPLICATE"]
+    assert j["nib"] == {"nib": nib, "status": "01", "status_name": "active"}
 
     r = explain(env, "exp-nothing-here", expect=1)
     assert "no submission exp-nothing-here" in r.stderr and r.stdout == ""
