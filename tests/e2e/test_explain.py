@@ -237,3 +237,11 @@ def test_decision_record_when_committed_one_by_one(env):
     for sid, inp, basis, seq in rows:
         assert bytes(inp) == produced[sid] and basis is not None and seq is not None, sid
     assert len({r[3] for r in rows}) == len(rows)
+
+
+def test_explain_on_a_database_without_the_record(env):
+    """A database that was not migrated to 009 is named as such, not a bare SQL error."""
+    env.sql("ALTER TABLE submissions DROP COLUMN input, DROP COLUMN basis_id, "
+            "DROP COLUMN decision_seq")
+    r = explain(env, "any", expect=2)
+    assert "no decision record yet: run `ossctl migrate`" in r.stderr, r.stderr
