@@ -245,3 +245,25 @@ def test_explain_on_a_database_without_the_record(env):
             "DROP COLUMN decision_seq")
     r = explain(env, "any", expect=2)
     assert "no decision record yet: run `ossctl migrate`" in r.stderr, r.stderr
+
+
+def test_start_waits_to_record_a_new_basis_while_read_only(env):
+    """A start with a basis not recorded yet needs one write: while PostgreSQL is read-only
+    ossd waits (as it waits for a connection) instead of exiting, then decides as usual."""
+    from test_rebalance_outage import read_only
+    msgs, ids = sample.corpus(50, 84, "ro")
+    d = env.daemon(start=False)
+    read_only(env, True)
+    try:
+        d.start(wait=False)
+        harness.wait_for(lambda: "cannot record the decision basis yet" in d.log_since_start()
+                         or not d.alive(), 60, "ossd to wait for the basis")
+        time.sleep(2)
+        assert d.alive(), d.log_since_start()
+        assert " started" not in d.log_since_start()
+    finally:
+        read_only(env, False)
+    harness.wait_for(lambda: " started" in d.log_since_start(), 60, "the start")
+    env.produce(msgs)
+    env.check_exact(ids, daemons=[d])
+    assert env.sql("SELECT count(*) FROM submissions WHERE basis_id IS NULL")[0][0] == 0
