@@ -700,6 +700,34 @@ static void wait_a_little(struct app *a, int64_t until)
     }
 }
 
+/* Records the basis of the chain at start. A new basis is a write: while PostgreSQL is down
+ * or refuses it (read-only, full) ossd waits, as for the connection. 0, or -1 with err (a
+ * stop was requested, or a failure that is not transient). */
+static int start_basis(struct app *a, char *err, size_t errlen)
+{
+    int64_t backoff = 0;
+    int waited = 0;
+
+    for (;;) {
+        snprintf(err, errlen, "PostgreSQL is unavailable");
+        if (ctl_ok(a) && record_basis(a, a->pipeline, a->refdata, &a->basis_id, err, errlen) == 0)
+            break;
+        if (app_stop_requested || (store_connected(a->ctl) && !store_error_transient(a->ctl)))
+            return -1;
+        if (!waited)
+            log_warn("cannot record the decision basis yet, retrying: %s", err);
+        waited = 1;
+        notify_status("waiting to record the decision basis: %.200s", err);
+        backoff = backoff ? backoff * 2 : 100;
+        if (backoff > a->boot->retry_backoff_max_ms)
+            backoff = a->boot->retry_backoff_max_ms;
+        wait_a_little(a, mono_ms() + backoff);
+    }
+    if (waited)
+        log_info("decision basis recorded");
+    return 0;
+}
+
 static int start(struct app *a)
 {
     char err[1024];
@@ -730,8 +758,7 @@ static int start(struct app *a)
     if (!a->refdata)
         goto fail;
     a->pipeline = pipeline_new(a->cfg, err, sizeof(err));
-    if (!a->pipeline ||
-        record_basis(a, a->pipeline, a->refdata, &a->basis_id, err, sizeof(err)) != 0)
+    if (!a->pipeline || start_basis(a, err, sizeof(err)) != 0)
         goto fail;
     a->writer = writer_new(a->boot, &a->ec, err, sizeof(err));
     if (!a->writer)

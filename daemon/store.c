@@ -396,19 +396,24 @@ int store_upsert_basis(struct store *st, const struct store_basis *b, int32_t *b
     const char *params[8] = {digest,          b->kbli_version,    b->region_version,
                              b->risk_version, b->holiday_version, b->sla_version,
                              chain,           b->ossd_version};
-    /* Two instances starting together: the second waits for the first's row, inserts nothing
-     * and finds it with the SELECT. */
-    r = PQexecParams(st->conn,
-                     "WITH ins AS (INSERT INTO decision_basis (digest, kbli_version, "
-                     "region_version, risk_version, holiday_version, sla_version, chain, "
-                     "ossd_version) VALUES ($1::bytea, $2, $3, $4, $5, $6, $7::jsonb, $8) "
-                     "ON CONFLICT (digest) DO NOTHING RETURNING basis_id) "
-                     "SELECT basis_id FROM ins",
-                     8, NULL, params, NULL, NULL, 0);
+    /* Looked up first: a restart or a reload that changes nothing writes nothing (and works on
+     * a read-only database). Two instances inserting together: the second waits for the
+     * first's row, inserts nothing and finds it with the last SELECT. */
+    static const char *const lookup =
+        "SELECT basis_id FROM decision_basis WHERE digest = $1::bytea";
+    r = PQexecParams(st->conn, lookup, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0) {
         PQclear(r);
-        r = PQexecParams(st->conn, "SELECT basis_id FROM decision_basis WHERE digest = $1::bytea",
-                         1, NULL, params, NULL, NULL, 0);
+        r = PQexecParams(st->conn,
+                         "INSERT INTO decision_basis (digest, kbli_version, region_version, "
+                         "risk_version, holiday_version, sla_version, chain, ossd_version) "
+                         "VALUES ($1::bytea, $2, $3, $4, $5, $6, $7::jsonb, $8) "
+                         "ON CONFLICT (digest) DO NOTHING RETURNING basis_id",
+                         8, NULL, params, NULL, NULL, 0);
+    }
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0) {
+        PQclear(r);
+        r = PQexecParams(st->conn, lookup, 1, NULL, params, NULL, NULL, 0);
     }
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         snprintf(err, errlen, "recording the decision basis: %s",

@@ -100,7 +100,15 @@ static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *
     PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "ossctl: %s", PQresultErrorMessage(r));
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorMessage(r);
+        if (state && strcmp(state, "42703") == 0) /* undefined column: 009 not applied */
+            fprintf(stderr,
+                    "ossctl: the database has no decision record yet: run `ossctl "
+                    "migrate` (%.*s)\n",
+                    (int)strcspn(msg, "\n"), msg);
+        else
+            fprintf(stderr, "ossctl: %s", msg);
         PQclear(r);
         return NULL;
     }

@@ -51,9 +51,12 @@ def two_submissions():
 def test_explain_issued_rejected_and_exact_input(env):
     ok, bad = two_submissions()
     raw_ok, raw_bad = odd_bytes(ok), sample.encode(bad)
+    again = json.loads(json.dumps(ok))  # the same actor and activity: ACTIVITY_DUPLICATE
+    again["submission_id"] = "exp-again"
     env.daemon()
-    env.produce([(sample.key_of(ok), raw_ok), (sample.key_of(bad), raw_bad)])
-    env.check_exact({ok["submission_id"], bad["submission_id"]})
+    env.produce([(sample.key_of(ok), raw_ok), (sample.key_of(bad), raw_bad),
+                 (sample.key_of(again), sample.encode(again))])
+    env.check_exact({ok["submission_id"], bad["submission_id"], "exp-again"})
 
     # the stored input is the produced bytes, exactly
     rows = dict(env.sql("SELECT submission_id, input FROM submissions"))
@@ -98,6 +101,11 @@ def test_explain_issued_rejected_and_exact_input(env):
         assert "  %s at %s: " % (r["code"], r["path"]) in text
     assert text.count("      rule: ") == len(j["reasons"])
     assert j["permits"] == [] and "permits       0 activities" in text
+
+    # a rejected submission of a known actor names the actor's NIB
+    j = explain_json(env, "exp-again")
+    assert [r["code"] for r in j["reasons"]] == ["ACTIVITY_DUPLICATE"]
+    assert j["nib"] == {"nib": nib, "status": "01", "status_name": "active"}
 
     r = explain(env, "exp-nothing-here", expect=1)
     assert "no submission exp-nothing-here" in r.stderr and r.stdout == ""
@@ -207,3 +215,55 @@ def test_decision_record_survives_sigkill(env):
             "decision order follows the offsets in partition %d" % part
     # one basis: every restart found the same row
     assert env.sql("SELECT count(*) FROM decision_basis")[0][0] == 1
+
+
+def test_decision_record_when_committed_one_by_one(env):
+    """A batch the database keeps refusing is committed one message at a time (the writer's
+    fallback, as in test_poison): those decisions keep their record too."""
+    msgs, ids = sample.corpus(150, 83, "obo")
+    poison = sorted(ids)[7]
+    env.sql("CREATE FUNCTION poison_uv() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'duplicate key value violates unique constraint \"poison\"' "
+            "USING ERRCODE = 'unique_violation'; END $$")
+    env.sql("CREATE TRIGGER poison_uv BEFORE INSERT ON submissions FOR EACH ROW "
+            "WHEN (NEW.submission_id = '%s') EXECUTE FUNCTION poison_uv()" % poison)
+    d = env.daemon(batch_max=200)
+    env.produce(msgs)
+    assert env.check_offsets(len(msgs), timeout=180) == (len(msgs) - 1, 1)
+    assert "one by one" in d.log_since_start()
+    produced = {json.loads(v)["submission_id"]: v for _, v in msgs}
+    rows = env.sql("SELECT submission_id, input, basis_id, decision_seq FROM submissions")
+    assert len(rows) == len(msgs) - 1
+    for sid, inp, basis, seq in rows:
+        assert bytes(inp) == produced[sid] and basis is not None and seq is not None, sid
+    assert len({r[3] for r in rows}) == len(rows)
+
+
+def test_explain_on_a_database_without_the_record(env):
+    """A database that was not migrated to 009 is named as such, not a bare SQL error."""
+    env.sql("ALTER TABLE submissions DROP COLUMN input, DROP COLUMN basis_id, "
+            "DROP COLUMN decision_seq")
+    r = explain(env, "any", expect=2)
+    assert "no decision record yet: run `ossctl migrate`" in r.stderr, r.stderr
+
+
+def test_start_waits_to_record_a_new_basis_while_read_only(env):
+    """A start with a basis not recorded yet needs one write: while PostgreSQL is read-only
+    ossd waits (as it waits for a connection) instead of exiting, then decides as usual."""
+    from test_rebalance_outage import read_only
+    msgs, ids = sample.corpus(50, 84, "ro")
+    d = env.daemon(start=False)
+    read_only(env, True)
+    try:
+        d.start(wait=False)
+        harness.wait_for(lambda: "cannot record the decision basis yet" in d.log_since_start()
+                         or not d.alive(), 60, "ossd to wait for the basis")
+        time.sleep(2)
+        assert d.alive(), d.log_since_start()
+        assert " started" not in d.log_since_start()
+    finally:
+        read_only(env, False)
+    harness.wait_for(lambda: " started" in d.log_since_start(), 60, "the start")
+    env.produce(msgs)
+    env.check_exact(ids, daemons=[d])
+    assert env.sql("SELECT count(*) FROM submissions WHERE basis_id IS NULL")[0][0] == 0
