@@ -97,6 +97,8 @@ static const struct key_def keys[] = {
     INT("pipeline", "handler_retry_max", handler_retry_max, "20", 1, 1000000, RELOAD_YES,
         "a message a handler asks to retry this many times in a row becomes an INTERNAL_ERROR "
         "dead letter"),
+    INT("sla", "sweep_interval_s", sla_sweep_interval_s, "60", 1, 86400, RELOAD_YES,
+        "seconds between two sweeps for deemed approvals (a due permit waits at most this long)"),
 };
 
 /* Sections passed through as key/value lists. */

@@ -36,6 +36,7 @@ struct config {
     int outbox_retention_s;
     int retry_backoff_max_ms;
     int handler_retry_max;
+    int sla_sweep_interval_s; /* [sla] sweep_interval_s */
     char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
     char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
 
