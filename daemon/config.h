@@ -37,8 +37,8 @@ struct config {
     int retry_backoff_max_ms;
     int handler_retry_max;
     int sla_sweep_interval_s; /* [sla] sweep_interval_s */
-    char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
-    char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
+    char *start_offset;       /* "earliest" or "latest" for partitions never consumed */
+    char *metrics_listen;     /* host:port of the Prometheus endpoint; "" = off */
 
     /* [topics] */
     char *topic_submissions;

@@ -279,7 +279,6 @@ static void write_permits(struct attempt *a, const struct item *it, int64_t deci
     }
 }
 
-
 /* One submissions row; input is the message value as consumed (the decision record). */
 static void write_submission(struct attempt *a, const struct item *it, const char *topic,
                              int64_t decided_ms, int32_t basis_id, int64_t decision_seq)
