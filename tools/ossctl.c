@@ -14,6 +14,7 @@
 #include "ossctl_dlq.h"
 #include "ossctl_outbox.h"
 #include "ossctl_permit.h"
+#include "ossctl_redecide.h"
 #include "ossctl_refdata.h"
 #include "store.h"
 #include "util.h"
@@ -34,7 +35,9 @@ static void usage(FILE *fp)
                 "  outbox parked [--limit N]           outbox rows parked as undeliverable\n"
                 "  outbox release ID...|--all          let the re-send take parked rows again\n"
                 "  permit show PERMIT_ID               a permit and its history, newest last\n"
-                "  sla due [--before T] [--limit N]    running deadlines, soonest first\n\n"
+                "  sla due [--before T] [--limit N]    running deadlines, soonest first\n"
+                "  redecide [--since T] [--until T] [--refdata-version KIND=V ...] [--out F.csv]\n"
+                "        [--jobs N]   today's rules over the stored inputs, changing nothing\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
@@ -252,6 +255,8 @@ int main(int argc, char **argv)
         rc = ossctl_outbox_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "permit") == 0) {
         rc = ossctl_permit_main(sub_argc, sub_argv, pg);
+    } else if (strcmp(cmd, "redecide") == 0) {
+        rc = ossctl_redecide_main(sub_argc, sub_argv, pg, cfg);
     } else if (strcmp(cmd, "sla") == 0) {
         rc = ossctl_sla_main(sub_argc, sub_argv, pg);
     } else {
