@@ -24,41 +24,52 @@
 /* Rows per FETCH, and so per chunk of work (one chunk is replayed as one batch). */
 #define CHUNK_ROWS 2048
 /* Columns of the cursor, in order. */
-enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, C_RISKS };
+enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET };
 
 /*
  * The stored decisions with their input, in decision order: decision_seq (the order ossd made
- * them; NULL for rows decided before it was recorded, which come first), then decided_at and the
- * source position. risks: the activities an issued submission registered, "kbli=risk,..." by
- * kbli. Everything text but the input, fetched in binary (text arrives as its bytes).
+ * them), then decided_at and the source position (rows with an input but no decision_seq, which
+ * ossd does not write, come last). Everything text but the input, fetched in binary (text
+ * arrives as its bytes). The activities an issued submission registered (their risks) are read
+ * on a second connection in the same snapshot, while this one sorts.
  */
 #define CURSOR_SQL                                                                                 \
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
-    "SELECT s.submission_id, s.status, coalesce(s.reasons::text, '[]'), s.input, "                 \
-    "(extract(epoch FROM s.decided_at) * 1000)::bigint::text, s.src_partition::text, "             \
-    "s.src_offset::text, coalesce(a.risks, '') "                                                   \
-    "FROM submissions s LEFT JOIN (SELECT submission_id, "                                         \
-    "string_agg(kbli || '=' || risk, ',' ORDER BY kbli) AS risks "                                 \
-    "FROM activities GROUP BY submission_id) a USING (submission_id) "                             \
-    "WHERE s.input IS NOT NULL AND ($1::timestamptz IS NULL OR s.decided_at <= $1::timestamptz) "  \
-    "ORDER BY s.decision_seq NULLS FIRST, s.decided_at, s.src_partition, s.src_offset"
+    "SELECT submission_id, status, coalesce(reasons::text, '[]'), input, "                         \
+    "(extract(epoch FROM decided_at) * 1000)::bigint::text, src_partition::text, "                 \
+    "src_offset::text FROM submissions "                                                           \
+    "WHERE input IS NOT NULL AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) "      \
+    "ORDER BY decision_seq, decided_at, src_partition, src_offset"
+#define ACTIVITIES_SQL "SELECT submission_id, kbli, risk FROM activities"
 
 /* One FETCH: its rows, and what the workers made of them. */
+struct row {
+    char *old_lines; /* owned: the stored reasons as sorted "code path" lines (reason_lines) */
+    char *new_lines; /* owned: the chain's reasons, the same way (NULL: not decided) */
+    int64_t decided_ms;
+};
+
 struct chunk {
     PGresult *res;      /* owned; the items' inputs point into it */
     size_t n;           /* rows */
     struct item *items; /* owned, n; gated and run through the chain by a worker */
+    struct row *rows;   /* owned, n; filled by the worker */
     int done;           /* the worker finished (under the queue lock) */
     struct chunk *next; /* the queue, in fetch order */
 };
 
-/* The work queue: chunks in fetch order; workers take the first not taken yet. */
+/* The work queue: chunks in fetch order, appended by the fetch thread; workers take the first
+ * not taken yet; the main thread replays the head once it is done. */
 struct queue {
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work, done, room;
     struct chunk *head, *tail, *next_work; /* next_work: first chunk no worker took */
-    int stop;
+    size_t inflight, max_inflight;         /* chunks fetched and not replayed yet */
+    int stop, eof, failed;                 /* failed: the fetch thread reported an error */
+    size_t fetched;                        /* rows */
 };
+
+static void reason_lines(const json_t *reasons, struct buf *out);
 
 struct worker {
     pthread_t thread;
@@ -103,6 +114,24 @@ static void work_chunk(struct worker *w, struct chunk *c)
                 break;
             }
         }
+        struct row *r = &c->rows[i];
+        const char *old_text = PQgetvalue(c->res, (int)i, C_REASONS);
+        struct buf b = {0};
+        if (strcmp(old_text, "[]") == 0) { /* an issued decision: no JSON to parse */
+            reason_lines(NULL, &b);
+        } else {
+            json_error_t jerr;
+            json_t *old = json_loads(old_text, 0, &jerr);
+            reason_lines(old, &b);
+            json_decref(old);
+        }
+        r->old_lines = b.data;
+        if (it->kind == ITEM_DECIDE) {
+            struct buf nb = {0};
+            reason_lines(it->reasons, &nb);
+            r->new_lines = nb.data;
+        }
+        r->decided_ms = strtoll(PQgetvalue(c->res, (int)i, C_DECIDED_MS), NULL, 10);
     }
 }
 
@@ -135,7 +164,12 @@ static void chunk_free(struct chunk *c)
         return;
     for (size_t i = 0; i < c->n && c->items; i++)
         item_clear(&c->items[i]);
+    for (size_t i = 0; i < c->n && c->rows; i++) {
+        free(c->rows[i].old_lines);
+        free(c->rows[i].new_lines);
+    }
     free(c->items);
+    free(c->rows);
     PQclear(c->res);
     free(c);
 }
@@ -187,30 +221,11 @@ static void code_counts(const char *lines, struct strmap *m)
     }
 }
 
-/* "kbli=risk,..." by kbli for an issued item, as the risks column has it. */
-static void new_risks(const struct item *it, struct buf *out)
-{
-    size_t order[OSSD_MAX_ACTIVITIES];
-    for (size_t i = 0; i < it->n_act; i++)
-        order[i] = i;
-    for (size_t i = 1; i < it->n_act; i++)
-        for (size_t j = i; j > 0 && strcmp(it->act[order[j - 1]].kbli, it->act[order[j]].kbli) > 0;
-             j--) {
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    buf_reset(out);
-    for (size_t i = 0; i < it->n_act; i++)
-        buf_printf(out, "%s%s=%s", i ? "," : "", it->act[order[i]].kbli, it->act[order[i]].risk);
-    buf_putc(out, '\0');
-}
-
-/* The risk of kbli in a "kbli=risk,..." list into risk[3] ("" when absent). */
+/* The risk of kbli in a "kbli=risk,..." list (any order) into risk[3] ("" when absent). */
 static void risk_of(const char *list, const char *kbli, char risk[3])
 {
     risk[0] = '\0';
-    for (const char *p = list; *p;) {
+    for (const char *p = list; p && *p;) {
         size_t n = strcspn(p, ",");
         if (n > 6 && strncmp(p, kbli, 5) == 0 && p[5] == '=')
             snprintf(risk, 3, "%.*s", (int)(n - 6 < 2 ? n - 6 : 2), p + 6);
@@ -220,21 +235,25 @@ static void risk_of(const char *list, const char *kbli, char risk[3])
     }
 }
 
-/* "risk:KBLI:OLD>NEW" for each activity whose risk differs, space-separated, into why. */
-static void risk_changes(const char *was, const char *now, struct buf *why)
+/* Appends "risk:KBLI:OLD>NEW" (OLD "-" when the stored decision registered none) for each
+ * activity of an issued item whose risk differs from the stored list, space-separated, to why;
+ * returns how many differ, counting a stored activity the new decision lacks. */
+static size_t risk_changes(const char *was, const struct item *it, struct buf *why)
 {
-    char kbli[6], a[3], b[3];
-    for (const char *p = now; *p;) {
-        size_t n = strcspn(p, ",");
-        snprintf(kbli, sizeof(kbli), "%.5s", p);
-        risk_of(was, kbli, a);
-        risk_of(now, kbli, b);
-        if (strcmp(a, b) != 0)
-            buf_printf(why, "%srisk:%s:%s>%s", why->len ? " " : "", kbli, a[0] ? a : "-", b);
-        p += n;
-        if (*p)
-            p++;
+    size_t diff = 0, n_was = 0;
+    char a[3];
+
+    for (const char *p = was; p && *p; p += strcspn(p, ","), p += *p == ',')
+        n_was++;
+    for (size_t i = 0; i < it->n_act; i++) {
+        risk_of(was, it->act[i].kbli, a);
+        if (strcmp(a, it->act[i].risk) == 0)
+            continue;
+        buf_printf(why, "%srisk:%s:%s>%s", why->len ? " " : "", it->act[i].kbli, a[0] ? a : "-",
+                   it->act[i].risk);
+        diff++;
     }
+    return diff + (n_was > it->n_act ? n_was - it->n_act : 0);
 }
 
 /* What the replay keeps between chunks, and the figures. */
@@ -244,8 +263,9 @@ struct replay {
     int64_t since_ms; /* INT64_MIN: no --since */
     size_t replayed, examined, changed;
     struct summary sum;
-    FILE *csv; /* NULL: no --out */
-    struct buf old_lines, new_lines, old_risks, risks, why;
+    const struct strmap *risks; /* submission_id -> "kbli=risk,..." it registered */
+    FILE *csv;                  /* NULL: no --out */
+    struct buf lines, why;
 };
 
 /* The outcome name of a new decision. */
@@ -263,54 +283,49 @@ static const char *new_outcome(const struct item *it, char *buf, size_t len)
 static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
 {
     const struct item *it = &c->items[i];
+    const struct row *row = &c->rows[i];
     const char *old = PQgetvalue(c->res, (int)i, C_STATUS);
     char deadbuf[48];
     const char *new = new_outcome(it, deadbuf, sizeof(deadbuf));
-    json_error_t jerr;
-    json_t *old_reasons = json_loads(PQgetvalue(c->res, (int)i, C_REASONS), 0, &jerr);
-    struct strmap oc = {0}, nc = {0};
+    const char *new_lines = "";
     int changed = strcmp(old, new) != 0;
 
-    reason_lines(old_reasons, &rp->old_lines);
-    json_decref(old_reasons);
-    reason_lines(it->out_kind == ITEM_DECIDE ? it->out_reasons : NULL, &rp->new_lines);
-    changed |= strcmp(rp->old_lines.data, rp->new_lines.data) != 0;
+    if (it->out_kind == ITEM_DECIDE) {
+        /* The core added reasons (ACTIVITY_DUPLICATE, NPWP_REQUIRED): their lines again. */
+        if (json_array_size(it->out_reasons) != json_array_size(it->reasons)) {
+            reason_lines(it->out_reasons, &rp->lines);
+            new_lines = rp->lines.data;
+        } else {
+            new_lines = row->new_lines;
+        }
+    }
+    changed |= strcmp(row->old_lines, new_lines) != 0;
     buf_reset(&rp->why);
     buf_putc(&rp->why, '\0');
     rp->why.len = 0;
-    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0) {
-        new_risks(it, &rp->risks);
-        const char *was = PQgetvalue(c->res, (int)i, C_RISKS);
-        if (strcmp(was, rp->risks.data) != 0) {
-            changed = 1;
-            risk_changes(was, rp->risks.data, &rp->why);
-        }
-    }
+    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0 &&
+        risk_changes(strmap_get(rp->risks, PQgetvalue(c->res, (int)i, C_ID)), it, &rp->why) > 0)
+        changed = 1;
     rp->examined++;
     if (!changed)
         return;
     rp->changed++;
     char tr[96];
+    struct strmap oc = {0}, nc = {0};
     snprintf(tr, sizeof(tr), "%s -> %s", old, new);
     count(&rp->sum.transitions, tr, 1);
-    code_counts(rp->old_lines.data, &oc);
-    code_counts(rp->new_lines.data, &nc);
+    code_counts(row->old_lines, &oc);
+    code_counts(new_lines, &nc);
     for (size_t k = 0; k < nc.cap; k++) {
         const struct strmap_entry *e = &nc.slots[k];
-        if (!e->key)
-            continue;
-        uintptr_t was = (uintptr_t)strmap_get(&oc, e->key), now = (uintptr_t)e->value;
-        if (now > was) {
+        if (e->key && (uintptr_t)e->value > (uintptr_t)strmap_get(&oc, e->key)) {
             count(&rp->sum.gained, e->key, 1);
             buf_printf(&rp->why, "%s+%s", rp->why.len ? " " : "", e->key);
         }
     }
     for (size_t k = 0; k < oc.cap; k++) {
         const struct strmap_entry *e = &oc.slots[k];
-        if (!e->key)
-            continue;
-        uintptr_t was = (uintptr_t)e->value, now = (uintptr_t)strmap_get(&nc, e->key);
-        if (was > now) {
+        if (e->key && (uintptr_t)e->value > (uintptr_t)strmap_get(&nc, e->key)) {
             count(&rp->sum.lost, e->key, 1);
             buf_printf(&rp->why, "%s-%s", rp->why.len ? " " : "", e->key);
         }
@@ -343,9 +358,130 @@ static void replay_chunk(struct replay *rp, struct chunk *c)
         if (it->out_kind == ITEM_DECIDE)
             decide_item(&rp->d, it);
         rp->replayed++;
-        if (strtoll(PQgetvalue(c->res, (int)i, C_DECIDED_MS), NULL, 10) >= rp->since_ms)
+        if (c->rows[i].decided_ms >= rp->since_ms)
             compare_row(rp, c, i);
     }
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+/* The fetch thread: FETCH after FETCH of the cursor on conn, each a chunk queued for the
+ * workers, at most max_inflight chunks ahead of the replay. */
+struct fetcher {
+    pthread_t thread;
+    PGconn *conn;
+    struct queue *q;
+};
+
+static void *fetch_main(void *arg)
+{
+    struct fetcher *f = arg;
+    struct queue *q = f->q;
+    char sql[64];
+
+    snprintf(sql, sizeof(sql), "FETCH %d FROM redecide", CHUNK_ROWS);
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->inflight >= q->max_inflight && !q->stop)
+            pthread_cond_wait(&q->room, &q->mu);
+        int stop = q->stop;
+        pthread_mutex_unlock(&q->mu);
+        if (stop)
+            break;
+        PGresult *r = PQexecParams(f->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "ossctl: redecide: %s", PQresultErrorMessage(r));
+            PQclear(r);
+            pthread_mutex_lock(&q->mu);
+            q->failed = q->eof = 1;
+            pthread_cond_broadcast(&q->done);
+            pthread_mutex_unlock(&q->mu);
+            break;
+        }
+        size_t n = (size_t)PQntuples(r);
+        struct chunk *ch = NULL;
+        if (n > 0) {
+            ch = xcalloc(1, sizeof(*ch));
+            ch->res = r;
+            ch->n = n;
+            ch->items = xcalloc(n, sizeof(*ch->items));
+            ch->rows = xcalloc(n, sizeof(*ch->rows));
+        } else {
+            PQclear(r);
+        }
+        pthread_mutex_lock(&q->mu);
+        if (ch) {
+            if (q->tail)
+                q->tail->next = ch;
+            else
+                q->head = ch;
+            q->tail = ch;
+            if (!q->next_work)
+                q->next_work = ch;
+            q->inflight++;
+            q->fetched += n;
+            pthread_cond_signal(&q->work);
+        }
+        if (n < CHUNK_ROWS) {
+            q->eof = 1;
+            pthread_cond_broadcast(&q->done);
+        }
+        int eof = q->eof;
+        pthread_mutex_unlock(&q->mu);
+        if (eof)
+            break;
+    }
+    return NULL;
+}
+
+/* The activities loader: on a second connection in the snapshot of the first, every stored
+ * activity's risk by the submission that registered it ("kbli=risk,..."). */
+struct loader {
+    pthread_t thread;
+    PGconn *conn;
+    const char *snapshot;
+    struct strmap risks; /* submission_id -> owned string */
+    int failed;
+};
+
+static void *load_main(void *arg)
+{
+    struct loader *l = arg;
+    char sql[128];
+    PGresult *r = PQexec(l->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        goto fail;
+    PQclear(r);
+    /* The snapshot name is PostgreSQL's own (hex digits and dashes): no quoting to worry about. */
+    snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%.64s'", l->snapshot);
+    r = PQexec(l->conn, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        goto fail;
+    PQclear(r);
+    r = PQexec(l->conn, ACTIVITIES_SQL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        goto fail;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *sid = PQgetvalue(r, i, 0);
+        char *was = strmap_get(&l->risks, sid);
+        struct buf b = {0};
+        if (was)
+            buf_printf(&b, "%s,", was);
+        buf_printf(&b, "%s=%s", PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        free(strmap_put(&l->risks, sid, b.data));
+    }
+    PQclear(r);
+    r = PQexec(l->conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        goto fail;
+    PQclear(r);
+    return NULL;
+fail:
+    fprintf(stderr, "ossctl: redecide: activities: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    l->failed = 1;
+    return NULL;
 }
 
 /* ---- output ------------------------------------------------------------------------------- */
@@ -446,8 +582,8 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     const char *since = NULL, *until = NULL, *out_path = NULL;
     char *versions[4] = {NULL, NULL, NULL, NULL};
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    int c, rc = 2, show = isatty(STDERR_FILENO);
-    char err[1024];
+    int c, rc = 2, show = isatty(STDERR_FILENO), fetching = 0, loading = 0;
+    char err[1024], snapshot[128] = "";
     PGconn *conn = NULL;
     PGresult *r = NULL;
     struct refdata *rdata = NULL;
@@ -455,13 +591,18 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     size_t n_workers = 0, not_examinable = 0, total = 0;
     struct queue q;
     struct replay rp;
+    struct fetcher fetch;
+    struct loader load;
     int64_t t0 = mono_ms();
 
     memset(&q, 0, sizeof(q));
     memset(&rp, 0, sizeof(rp));
+    memset(&fetch, 0, sizeof(fetch));
+    memset(&load, 0, sizeof(load));
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.work, NULL);
     pthread_cond_init(&q.done, NULL);
+    pthread_cond_init(&q.room, NULL);
     rp.since_ms = INT64_MIN;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -515,14 +656,27 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     if (jobs < 1)
         jobs = 1;
     (void)log_setup("stderr", "warning", err, sizeof(err));
-    if (!(conn = pgconn_open(pg, err, sizeof(err)))) {
+    if (!(conn = pgconn_open(pg, err, sizeof(err))) ||
+        !(load.conn = pgconn_open(pg, err, sizeof(err)))) {
         fprintf(stderr, "ossctl: %s\n", err);
         goto out;
     }
-    /* One snapshot for everything read: the reference data, the counts and the cursor. */
+    /* One snapshot for everything read: the reference data, the counts, the cursor, and (on the
+     * second connection, through the exported snapshot) the activities. */
     if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0 ||
         exec_ok(conn, "SET LOCAL work_mem = '256MB'") != 0) /* the sort of the cursor */
         goto out;
+    if (!(r = run(conn, "SELECT pg_export_snapshot()", 0, NULL, 0)))
+        goto out;
+    snprintf(snapshot, sizeof(snapshot), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = NULL;
+    load.snapshot = snapshot;
+    if (pthread_create(&load.thread, NULL, load_main, &load) != 0) {
+        fprintf(stderr, "ossctl: redecide: cannot start a thread\n");
+        goto out;
+    }
+    loading = 1;
     if (since && parse_time(conn, since, &rp.since_ms) != 0)
         goto out;
     if (until) {
@@ -536,13 +690,12 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
         goto out;
     }
     /* Decisions stored before ossd kept their input cannot be examined. */
-    if (!(r = run(
-              conn,
-              "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'submissions'::regclass "
-              "AND attname = 'input' AND NOT attisdropped) "
-              "AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'submissions'::regclass "
-              "AND attname = 'decision_seq' AND NOT attisdropped)",
-              0, NULL, 0)))
+    if (!(r = run(conn,
+                  "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+                  "'submissions'::regclass AND attname = 'input' AND NOT attisdropped) "
+                  "AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'submissions'::regclass "
+                  "AND attname = 'decision_seq' AND NOT attisdropped)",
+                  0, NULL, 0)))
         goto out;
     int has_input = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
@@ -580,71 +733,60 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
             goto out;
         }
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            pipeline_free(w->pipeline);
-            w->pipeline = NULL;
             fprintf(stderr, "ossctl: redecide: cannot start a thread\n");
             goto out;
         }
         n_workers++;
     }
 
+    q.max_inflight = (size_t)jobs * 2 + 2;
     if (has_input) {
         const char *p[1] = {until};
         if (!(r = run(conn, CURSOR_SQL, 1, p, 0)))
             goto out;
         PQclear(r);
         r = NULL;
-    }
-    size_t inflight = 0, max_inflight = (size_t)jobs * 2 + 2;
-    int eof = !has_input;
-    char fetch[64];
-    snprintf(fetch, sizeof(fetch), "FETCH %d FROM redecide", CHUNK_ROWS);
-    for (;;) {
-        if (!eof && inflight < max_inflight) {
-            PGresult *fr = run(conn, fetch, 0, NULL, 1);
-            if (!fr)
-                goto out;
-            size_t n = (size_t)PQntuples(fr);
-            if (n == 0) {
-                PQclear(fr);
-                eof = 1;
-                continue;
-            }
-            struct chunk *ch = xcalloc(1, sizeof(*ch));
-            ch->res = fr;
-            ch->n = n;
-            ch->items = xcalloc(n, sizeof(*ch->items));
-            pthread_mutex_lock(&q.mu);
-            if (q.tail)
-                q.tail->next = ch;
-            else
-                q.head = ch;
-            q.tail = ch;
-            if (!q.next_work)
-                q.next_work = ch;
-            pthread_cond_signal(&q.work);
-            pthread_mutex_unlock(&q.mu);
-            inflight++;
-            if (n < CHUNK_ROWS)
-                eof = 1;
-            continue;
+        fetch.conn = conn;
+        fetch.q = &q;
+        if (pthread_create(&fetch.thread, NULL, fetch_main, &fetch) != 0) {
+            fprintf(stderr, "ossctl: redecide: cannot start a thread\n");
+            goto out;
         }
-        if (inflight == 0)
-            break;
-        /* Replay the oldest chunk once its worker is done. */
+        fetching = 1;
+    } else {
+        q.eof = 1;
+    }
+    pthread_join(load.thread, NULL); /* the activities, before the first comparison */
+    loading = 0;
+    if (load.failed)
+        goto out;
+    rp.risks = &load.risks;
+    /* Replay the oldest chunk once its worker is done, until the fetch thread is at the end. */
+    for (;;) {
         pthread_mutex_lock(&q.mu);
-        while (!q.head->done)
+        while (!q.failed && !(q.head && q.head->done) && !(q.eof && !q.head))
             pthread_cond_wait(&q.done, &q.mu);
+        if (q.failed || !q.head) {
+            pthread_mutex_unlock(&q.mu);
+            break;
+        }
         struct chunk *ch = q.head;
         q.head = ch->next;
         if (!q.head)
             q.tail = NULL;
+        q.inflight--;
+        pthread_cond_signal(&q.room);
         pthread_mutex_unlock(&q.mu);
-        inflight--;
         replay_chunk(&rp, ch);
         chunk_free(ch);
         progress(rp.replayed, total, show);
     }
+    if (fetching) {
+        pthread_join(fetch.thread, NULL);
+        fetching = 0;
+    }
+    if (q.failed)
+        goto out;
     if (show)
         fprintf(stderr, "\n");
     if (exec_ok(conn, "COMMIT") != 0)
@@ -664,8 +806,8 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
            refdata_kbli_version(rdata), refdata_region_version(rdata),
            refdata_holiday_version(rdata)[0] ? refdata_holiday_version(rdata) : "(none)",
            refdata_sla_version(rdata)[0] ? refdata_sla_version(rdata) : "(none)");
-    printf("replayed %zu stored inputs; examined %zu; %zu would change\n", rp.replayed, rp.examined,
-           rp.changed);
+    printf("replayed %zu stored inputs on %ld worker thread%s; examined %zu; %zu would change\n",
+           rp.replayed, jobs, jobs == 1 ? "" : "s", rp.examined, rp.changed);
     if (not_examinable)
         printf("not examinable (decided before ossd kept its input): %zu\n", not_examinable);
     print_counts("transitions (old -> new)", &rp.sum.transitions);
@@ -680,7 +822,12 @@ out:
     q.stop = 1;
     q.next_work = NULL; /* workers finish their chunk and leave */
     pthread_cond_broadcast(&q.work);
+    pthread_cond_broadcast(&q.room);
     pthread_mutex_unlock(&q.mu);
+    if (fetching)
+        pthread_join(fetch.thread, NULL);
+    if (loading)
+        pthread_join(load.thread, NULL);
     for (size_t i = 0; i < n_workers; i++)
         pthread_join(workers[i].thread, NULL);
     for (long i = 0; workers && i < jobs; i++)
@@ -697,18 +844,18 @@ out:
     strmap_free(&rp.sum.transitions, NULL);
     strmap_free(&rp.sum.gained, NULL);
     strmap_free(&rp.sum.lost, NULL);
-    buf_free(&rp.old_lines);
-    buf_free(&rp.new_lines);
-    buf_free(&rp.old_risks);
-    buf_free(&rp.risks);
+    strmap_free(&load.risks, free);
+    buf_free(&rp.lines);
     buf_free(&rp.why);
     PQclear(r);
     PQfinish(conn);
+    PQfinish(load.conn);
     refdata_free(rdata);
     for (int k = 0; k < 4; k++)
         free(versions[k]);
     pthread_cond_destroy(&q.work);
     pthread_cond_destroy(&q.done);
+    pthread_cond_destroy(&q.room);
     pthread_mutex_destroy(&q.mu);
     return rc;
 }
