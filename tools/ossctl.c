@@ -27,6 +27,7 @@ static void usage(FILE *fp)
                 "  migrate                             apply the SQL migrations\n"
                 "  refdata import KIND FILE.csv [--version V] [--no-activate]\n"
                 "        (KIND: kbli, regions, holidays, sla)\n"
+                "  refdata activate KIND VERSION       make an imported version the active one\n"
                 "  refdata list                        reference-data versions and counts\n"
                 "  status                              decisions, offsets, outbox, dead letters\n"
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
