@@ -227,3 +227,63 @@ def test_usage(env):
     r = subprocess.run([harness.OSSCTL, "--pg-url", env.pg_url, "redecide"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "needs --config" in r.stderr
+
+
+DEMO = os.path.join(harness.REPO, "tests", "demo_kbli2025.sh")
+
+
+def kbli2025(rd):
+    """What tests/demo_kbli2025.sh makes of the table: 56102 renumbered 56109, 47112 split into
+    47117 and 47118, 96111 retired (per-scale levels of the codes that go go with them)."""
+    rd.kbli["56109"] = rd.kbli.pop("56102")
+    title, risk = rd.kbli.pop("47112")
+    rd.kbli["47117"] = [title + " (Toko)", risk]
+    rd.kbli["47118"] = [title + " (Warung)", risk]
+    del rd.kbli["96111"]
+    for key in [k for k in rd.scale_risk if k[0] in ("56102", "47112", "96111")]:
+        del rd.scale_risk[key]
+    return rd
+
+
+def test_kbli2025_walkthrough(env):
+    d, msgs, orc = decided_corpus(env)
+    old = {o.sid: o for o in orc.outcomes if o.kind in ("issued", "rejected")}
+    new = oracle.Oracle(kbli2025(oracle.RefData.seed())).run([v for _, v in msgs])
+    exp = expected_changes(old, new)
+    assert any(e[1] == "rejected" and "KBLI_UNKNOWN" in e[2] for e in exp.values())
+    before = checksum(env)
+    r = subprocess.run(["sh", DEMO, d.conf, str(d.proc.pid)], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, DEMO_DIR=env.workdir,
+                                             OSSD_PG_URL=env.pg_url))
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = [x for x in r.stdout.split("\n") if x.startswith('{"examined"')]
+    assert len(line) == 1, r.stdout
+    assert json.loads(line[0])["changed"] == len(exp)
+    check_against(read_csv(os.path.join(env.workdir, "changes.csv")), exp)
+    after = checksum(env)  # only the import and the activation changed the database
+    changed = {t for t in set(before) | set(after) if before.get(t) != after.get(t)}
+    assert changed <= {"ref_versions", "ref_kbli", "ref_kbli_risk"}, changed
+    assert env.sql("SELECT version FROM ref_versions WHERE kind = 'kbli' AND active") == \
+        [("2025-demo",)]
+    harness.wait_for(lambda: "reloaded" in d.log_since_start() and "KBLI 2025-demo"
+                     in d.log_since_start(), 60, "ossd to take the new KBLI table")
+    # the running ossd decides with it: the new code is known, the renumbered one is not
+    env.produce([(b"k1", oracle.encode(oracle.submission("after-1", kblis=("56109",), serial=71))),
+                 (b"k2", oracle.encode(oracle.submission("after-2", kblis=("56102",), serial=72)))])
+    env.wait_decided(len(old) + 2)
+    got = dict(env.sql("SELECT submission_id, status FROM submissions "
+                       "WHERE submission_id LIKE %s", "after-%"))
+    assert got == {"after-1": "issued", "after-2": "rejected"}
+    assert "KBLI_UNKNOWN" in str(env.sql("SELECT reasons FROM submissions "
+                                         "WHERE submission_id = 'after-2'"))
+
+
+def test_refdata_activate(env):
+    r = harness.ossctl(env.pg_url, "refdata", "activate", "kbli", "nope", expect=1)
+    assert "no kbli version 'nope'" in r.stderr
+    harness.ossctl(env.pg_url, "refdata", "activate", "colour", "x", expect=2)
+    make_risk_version(env, "other", "56102", "T")
+    r = harness.ossctl(env.pg_url, "refdata", "activate", "kbli", "other")
+    assert "active" in r.stdout
+    assert env.sql("SELECT version FROM ref_versions WHERE kind = 'kbli' AND active") == \
+        [("other",)]
