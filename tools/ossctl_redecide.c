@@ -44,8 +44,10 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET }
 
 /* One FETCH: its rows, and what the workers made of them. */
 struct row {
-    char *old_lines; /* owned: the stored reasons as sorted "code path" lines (reason_lines) */
-    char *new_lines; /* owned: the chain's reasons, the same way (NULL: not decided) */
+    char *old_lines;  /* owned: the stored reasons as sorted "code path" lines (reason_lines) */
+    char *new_lines;  /* owned: the chain's reasons, the same way (NULL: not decided) */
+    char *risk_why;   /* owned: "risk:KBLI:OLD>NEW ..." against the stored activities, or NULL */
+    size_t risk_diff; /* activities whose risk differs (issued before and by the chain now) */
     int64_t decided_ms;
 };
 
@@ -67,9 +69,12 @@ struct queue {
     size_t inflight, max_inflight;         /* chunks fetched and not replayed yet */
     int stop, eof, failed;                 /* failed: the fetch thread reported an error */
     size_t fetched;                        /* rows */
+    const struct strmap *risks;            /* the stored activities' risks; workers wait for it */
+    struct chunk *spent; /* replayed chunks, freed by the fetch thread between FETCHes */
 };
 
 static void reason_lines(const json_t *reasons, struct buf *out);
+static size_t risk_changes(const char *was, const struct item *it, struct buf *why);
 
 struct worker {
     pthread_t thread;
@@ -92,7 +97,7 @@ static void count(struct strmap *m, const char *key, size_t by)
 
 /* Gate and chain for every row of c: what a worker does. A handler asking for a retry gets a
  * few more tries; one still asking leaves the item dead (INTERNAL_ERROR: "retry"). */
-static void work_chunk(struct worker *w, struct chunk *c)
+static void work_chunk(struct worker *w, struct chunk *c, const struct strmap *risks)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
@@ -132,6 +137,18 @@ static void work_chunk(struct worker *w, struct chunk *c)
             r->new_lines = nb.data;
         }
         r->decided_ms = strtoll(PQgetvalue(c->res, (int)i, C_DECIDED_MS), NULL, 10);
+        /* The risk levels are the chain's (decide_complete): compared here, not in the
+         * replay; the replay uses the result when the decision stays issued. */
+        if (it->kind == ITEM_DECIDE && !it->rejected &&
+            strcmp(PQgetvalue(c->res, (int)i, C_STATUS), "issued") == 0) {
+            struct buf rb = {0};
+            r->risk_diff =
+                risk_changes(strmap_get(risks, PQgetvalue(c->res, (int)i, C_ID)), it, &rb);
+            if (r->risk_diff)
+                r->risk_why = rb.data;
+            else
+                buf_free(&rb);
+        }
     }
 }
 
@@ -142,14 +159,15 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (!q->next_work && !q->stop)
+        while ((!q->next_work || !q->risks) && !q->stop)
             pthread_cond_wait(&q->work, &q->mu);
-        if (!q->next_work)
+        if (!q->next_work || !q->risks)
             break;
         struct chunk *c = q->next_work;
+        const struct strmap *risks = q->risks;
         q->next_work = c->next;
         pthread_mutex_unlock(&q->mu);
-        work_chunk(w, c);
+        work_chunk(w, c, risks);
         pthread_mutex_lock(&q->mu);
         c->done = 1;
         pthread_cond_broadcast(&q->done);
@@ -167,6 +185,7 @@ static void chunk_free(struct chunk *c)
     for (size_t i = 0; i < c->n && c->rows; i++) {
         free(c->rows[i].old_lines);
         free(c->rows[i].new_lines);
+        free(c->rows[i].risk_why);
     }
     free(c->items);
     free(c->rows);
@@ -263,8 +282,7 @@ struct replay {
     int64_t since_ms; /* INT64_MIN: no --since */
     size_t replayed, examined, changed;
     struct summary sum;
-    const struct strmap *risks; /* submission_id -> "kbli=risk,..." it registered */
-    FILE *csv;                  /* NULL: no --out */
+    FILE *csv; /* NULL: no --out */
     struct buf lines, why;
 };
 
@@ -303,9 +321,10 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
     buf_reset(&rp->why);
     buf_putc(&rp->why, '\0');
     rp->why.len = 0;
-    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0 &&
-        risk_changes(strmap_get(rp->risks, PQgetvalue(c->res, (int)i, C_ID)), it, &rp->why) > 0)
+    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0 && row->risk_diff) {
         changed = 1;
+        buf_puts(&rp->why, row->risk_why);
+    }
     rp->examined++;
     if (!changed)
         return;
@@ -385,7 +404,14 @@ static void *fetch_main(void *arg)
         while (q->inflight >= q->max_inflight && !q->stop)
             pthread_cond_wait(&q->room, &q->mu);
         int stop = q->stop;
+        struct chunk *spent = q->spent;
+        q->spent = NULL;
         pthread_mutex_unlock(&q->mu);
+        while (spent) { /* off the replay's thread */
+            struct chunk *next = spent->next;
+            chunk_free(spent);
+            spent = next;
+        }
         if (stop)
             break;
         PGresult *r = PQexecParams(f->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
@@ -760,7 +786,10 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     loading = 0;
     if (load.failed)
         goto out;
-    rp.risks = &load.risks;
+    pthread_mutex_lock(&q.mu);
+    q.risks = &load.risks;
+    pthread_cond_broadcast(&q.work);
+    pthread_mutex_unlock(&q.mu);
     /* Replay the oldest chunk once its worker is done, until the fetch thread is at the end. */
     for (;;) {
         pthread_mutex_lock(&q.mu);
@@ -775,11 +804,14 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
         if (!q.head)
             q.tail = NULL;
         q.inflight--;
-        pthread_cond_signal(&q.room);
         pthread_mutex_unlock(&q.mu);
         replay_chunk(&rp, ch);
-        chunk_free(ch);
         progress(rp.replayed, total, show);
+        pthread_mutex_lock(&q.mu);
+        ch->next = q.spent;
+        q.spent = ch;
+        pthread_cond_signal(&q.room);
+        pthread_mutex_unlock(&q.mu);
     }
     if (fetching) {
         pthread_join(fetch.thread, NULL);
@@ -836,6 +868,11 @@ out:
     while (q.head) {
         struct chunk *ch = q.head;
         q.head = ch->next;
+        chunk_free(ch);
+    }
+    while (q.spent) {
+        struct chunk *ch = q.spent;
+        q.spent = ch->next;
         chunk_free(ch);
     }
     if (rp.csv)
