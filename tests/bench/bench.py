@@ -468,13 +468,14 @@ class Bench:
         009) get it from the input topic, matched by source partition and offset, and a
         decision order (decided_at, partition, offset): what that ossd would have stored.
         Returns how many rows were filled."""
-        import psycopg2.extras
+        import io
         cur = db.conn.cursor()
         cur.execute("ALTER TABLE submissions ADD COLUMN IF NOT EXISTS input bytea, "
                     "ADD COLUMN IF NOT EXISTS decision_seq bigint")
         missing = db.one("SELECT count(*) FROM submissions WHERE input IS NULL")
         if missing == 0:
             return 0
+        cur.execute("CREATE TEMP TABLE bench_inputs (p integer, o bigint, v bytea)")
         from confluent_kafka import Consumer, TopicPartition
         c = Consumer({"bootstrap.servers": self.broker.bootstrap,
                       "group.id": "bench-fill-" + uuid.uuid4().hex,
@@ -492,19 +493,19 @@ class Bench:
             while any(pos[p] < want[p] for p in want):
                 if time.monotonic() > deadline:
                     raise BenchError("timed out reading %s" % TOPIC_IN)
-                rows = []
-                for m in c.consume(5000, 0.5):
-                    if m.error():
+                buf = io.StringIO()
+                for m in c.consume(10000, 0.5):
+                    if m.error() or m.value() is None:
                         continue
-                    rows.append((m.partition(), m.offset(), psycopg2.Binary(m.value())))
+                    buf.write("%d\t%d\t\\\\x%s\n" % (m.partition(), m.offset(), m.value().hex()))
                     pos[m.partition()] = m.offset() + 1
-                if rows:
-                    psycopg2.extras.execute_values(
-                        cur, "UPDATE submissions s SET input = v.v FROM (VALUES %s) "
-                        "AS v(p, o, v) WHERE s.src_partition = v.p AND s.src_offset = v.o "
-                        "AND s.input IS NULL", rows, page_size=1000)
+                buf.seek(0)
+                cur.copy_expert("COPY bench_inputs FROM STDIN", buf)
         finally:
             c.close()
+        cur.execute("UPDATE submissions s SET input = v FROM bench_inputs b "
+                    "WHERE s.src_partition = b.p AND s.src_offset = b.o AND s.input IS NULL")
+        cur.execute("DROP TABLE bench_inputs")
         filled = missing - db.one("SELECT count(*) FROM submissions WHERE input IS NULL")
         cur.execute("UPDATE submissions s SET decision_seq = r.n FROM (SELECT submission_id, "
                     "row_number() OVER (ORDER BY decided_at, src_partition, src_offset) AS n "
