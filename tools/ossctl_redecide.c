@@ -27,19 +27,26 @@
 enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET };
 
 /*
- * The stored decisions with their input, in decision order: decision_seq (the order ossd made
- * them), then decided_at and the source position (rows with an input but no decision_seq, which
- * ossd does not write, come last). Everything text but the input, fetched in binary (text
- * arrives as its bytes). The activities an issued submission registered (their risks) are read
- * on a second connection in the same snapshot, while this one sorts.
+ * The stored decisions with their input, in decision order: decision_seq, the order ossd made
+ * them in (unique; its partial index submissions_decision_seq_idx of 009_record lets the cursor
+ * stream in that order without a sort). A row without either is not examinable. Everything text
+ * but the input, fetched in binary (text arrives as its bytes). The activities an issued submission
+ * registered (their risks) are read on a second connection in the same snapshot, while this one
+ * sorts.
  */
 #define CURSOR_SQL                                                                                 \
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
     "SELECT submission_id, status, coalesce(reasons::text, '[]'), input, "                         \
     "(extract(epoch FROM decided_at) * 1000)::bigint::text, src_partition::text, "                 \
     "src_offset::text FROM submissions "                                                           \
-    "WHERE input IS NOT NULL AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) "      \
-    "ORDER BY decision_seq, decided_at, src_partition, src_offset"
+    "WHERE input IS NOT NULL AND decision_seq IS NOT NULL "                                        \
+    "AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) ORDER BY decision_seq"
+/* Rows to replay up to --until ($1), and those without input or order from --since ($2) on. */
+#define COUNT_SQL                                                                                  \
+    "SELECT count(*) FILTER (WHERE input IS NOT NULL AND decision_seq IS NOT NULL), "              \
+    "count(*) FILTER (WHERE (input IS NULL OR decision_seq IS NULL) "                              \
+    "AND ($2::timestamptz IS NULL OR decided_at >= $2::timestamptz)) "                             \
+    "FROM submissions WHERE ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz)"
 #define ACTIVITIES_SQL "SELECT submission_id, kbli, risk FROM activities"
 
 /* One FETCH: its rows, and what the workers made of them. */
@@ -727,14 +734,10 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     PQclear(r);
     const char *cp[2] = {until, since};
     if (!(r = run(conn,
-                  has_input
-                      ? "SELECT count(*) FILTER (WHERE input IS NOT NULL), count(*) FILTER "
-                        "(WHERE input IS NULL AND ($2::timestamptz IS NULL OR decided_at >= "
-                        "$2::timestamptz)) FROM submissions WHERE ($1::timestamptz IS NULL OR "
-                        "decided_at <= $1::timestamptz)"
-                      : "SELECT 0, count(*) FROM submissions WHERE ($1::timestamptz IS NULL "
-                        "OR decided_at <= $1::timestamptz) AND ($2::timestamptz IS NULL OR "
-                        "decided_at >= $2::timestamptz)",
+                  has_input ? COUNT_SQL
+                            : "SELECT 0, count(*) FROM submissions WHERE ($1::timestamptz IS NULL "
+                              "OR decided_at <= $1::timestamptz) AND ($2::timestamptz IS NULL OR "
+                              "decided_at >= $2::timestamptz)",
                   2, cp, 0)))
         goto out;
     total = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
