@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -689,6 +690,11 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     if (jobs < 1)
         jobs = 1;
     (void)log_setup("stderr", "warning", err, sizeof(err));
+    /* Chunks (a FETCH result, their items) are megabytes, allocated and freed all the time by
+     * several threads: from the heap, not mmap/munmap each time (every munmap is a TLB
+     * shoot-down on every core the process runs on). */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     if (!(conn = pgconn_open(pg, err, sizeof(err))) ||
         !(load.conn = pgconn_open(pg, err, sizeof(err)))) {
         fprintf(stderr, "ossctl: %s\n", err);
