@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 
+import psycopg2
+
 import harness
 import oracle
 import sample
@@ -38,7 +40,7 @@ def record_inputs(env, messages):
     env.sql("ALTER TABLE submissions ADD COLUMN IF NOT EXISTS input bytea, "
             "ADD COLUMN IF NOT EXISTS decision_seq bigint")
     rows = [(json.loads(v)["submission_id"], v) for _, v in messages]
-    conn = __import__("psycopg2").connect(env.pg_url)
+    conn = psycopg2.connect(env.pg_url)
     try:
         with conn, conn.cursor() as cur:
             for seq, (sid, value) in enumerate(rows, 1):
