@@ -25,7 +25,7 @@
 /* Rows per FETCH, and so per chunk of work (one chunk is replayed as one batch). */
 #define CHUNK_ROWS 2048
 /* Columns of the cursor, in order. */
-enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET };
+enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, C_NIB_NEW };
 
 /*
  * The stored decisions with their input, in decision order: decision_seq, the order ossd made
@@ -39,7 +39,7 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET }
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
     "SELECT submission_id, status, coalesce(reasons::text, '[]'), input, "                         \
     "(extract(epoch FROM decided_at) * 1000)::bigint::text, src_partition::text, "                 \
-    "src_offset::text FROM submissions "                                                           \
+    "src_offset::text, coalesce(nib_new::text, '') FROM submissions "                              \
     "WHERE input IS NOT NULL AND decision_seq IS NOT NULL "                                        \
     "AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) ORDER BY decision_seq"
 /* Rows to replay up to --until ($1), and those without input or order from --since ($2) on. */
@@ -329,9 +329,18 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
     buf_reset(&rp->why);
     buf_putc(&rp->why, '\0');
     rp->why.len = 0;
-    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0 && row->risk_diff) {
-        changed = 1;
-        buf_puts(&rp->why, row->risk_why);
+    if (strcmp(old, "issued") == 0 && strcmp(new, "issued") == 0) {
+        if (row->risk_diff) {
+            changed = 1;
+            buf_puts(&rp->why, row->risk_why);
+        }
+        /* The NIB was new with this decision, or an earlier one of the actor made it. */
+        int was_new = strcmp(PQgetvalue(c->res, (int)i, C_NIB_NEW), "true") == 0;
+        if (was_new != (it->nib_new != 0)) {
+            changed = 1;
+            buf_printf(&rp->why, "%snib_new:%s>%s", rp->why.len ? " " : "",
+                       was_new ? "true" : "false", it->nib_new ? "true" : "false");
+        }
     }
     rp->examined++;
     if (!changed)

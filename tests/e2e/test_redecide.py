@@ -90,7 +90,8 @@ def expected_changes(old, new):
     out = {}
     for sid, o in old.items():
         n = new[sid]
-        if (o.kind, o.reasons or set(), risks(o)) == (n.kind, n.reasons or set(), risks(n)):
+        if (o.kind, o.reasons or set(), risks(o), o.nib_new if o.kind == "issued" else None) == \
+                (n.kind, n.reasons or set(), risks(n), n.nib_new if n.kind == "issued" else None):
             continue
         oc, nc = codes(o), codes(n)
         moved = set()
@@ -98,6 +99,8 @@ def expected_changes(old, new):
             was = dict(risks(o))
             moved = {"risk:%s:%s>%s" % (k, was.get(k, "-"), r) for k, r in risks(n)
                      if was.get(k) != r}
+            if o.nib_new != n.nib_new:
+                moved.add("nib_new:%s>%s" % (str(o.nib_new).lower(), str(n.nib_new).lower()))
         out[sid] = (o.kind, n.kind, {c for c in nc if nc[c] > oc[c]},
                     {c for c in oc if oc[c] > nc[c]}, moved)
     return out
@@ -119,7 +122,7 @@ def check_against(rows, exp):
         words = r["reasons"].split()
         assert {w[1:] for w in words if w.startswith("+")} == gained, (sid, r)
         assert {w[1:] for w in words if w.startswith("-")} == lost, (sid, r)
-        assert {w for w in words if w.startswith("risk:")} == moved, (sid, r)
+        assert {w for w in words if w.startswith(("risk:", "nib_new:"))} == moved, (sid, r)
 
 
 def summary_counts(stdout, title):
