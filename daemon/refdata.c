@@ -778,26 +778,55 @@ static void log_calendar(const struct refdata *rd)
 
 struct refdata *refdata_load_pg(PGconn *conn, char *err, size_t errlen)
 {
+    return refdata_load_pg_versions(conn, NULL, err, errlen);
+}
+
+/* 0 when ref_versions holds (kind, version), -1 with err otherwise. */
+static int version_exists(PGconn *conn, const char *kind, const char *version, char *err,
+                          size_t errlen)
+{
+    const char *params[2] = {kind, version};
+    PGresult *r = PQexecParams(conn, "SELECT 1 FROM ref_versions WHERE kind = $1 AND version = $2",
+                               2, NULL, params, NULL, NULL, 0);
+    int rc = -1;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        snprintf(err, errlen, "refdata: %s", PQresultErrorMessage(r));
+    else if (PQntuples(r) == 0)
+        snprintf(err, errlen, "refdata: no %s version '%s' in ref_versions", kind, version);
+    else
+        rc = 0;
+    PQclear(r);
+    return rc;
+}
+
+struct refdata *refdata_load_pg_versions(PGconn *conn, const char *const versions[4], char *err,
+                                         size_t errlen)
+{
     struct refdata *rd = NULL;
     PGresult *res = NULL;
     char *kbli_v = NULL, *region_v = NULL, *holiday_v = NULL, *sla_v = NULL;
+    char **named[4] = {&kbli_v, &region_v, &holiday_v, &sla_v}; /* enum refdata_kind order */
     int own_tx = PQtransactionStatus(conn) == PQTRANS_IDLE;
 
     if (own_tx &&
         exec_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) != 0)
         return NULL;
+    for (int k = 0; versions && k < 4; k++) {
+        if (!versions[k])
+            continue;
+        if (version_exists(conn, refdata_kind_name((enum refdata_kind)k), versions[k], err,
+                           errlen) != 0)
+            goto err;
+        *named[k] = xstrdup(versions[k]);
+    }
     res = query1(conn, "SELECT kind, version FROM ref_versions WHERE active", NULL, err, errlen);
     if (!res)
         goto err;
     for (int i = 0; i < PQntuples(res); i++) {
-        if (strcmp(PQgetvalue(res, i, 0), "kbli") == 0 && !kbli_v)
-            kbli_v = xstrdup(PQgetvalue(res, i, 1));
-        else if (strcmp(PQgetvalue(res, i, 0), "regions") == 0 && !region_v)
-            region_v = xstrdup(PQgetvalue(res, i, 1));
-        else if (strcmp(PQgetvalue(res, i, 0), "holidays") == 0 && !holiday_v)
-            holiday_v = xstrdup(PQgetvalue(res, i, 1));
-        else if (strcmp(PQgetvalue(res, i, 0), "sla") == 0 && !sla_v)
-            sla_v = xstrdup(PQgetvalue(res, i, 1));
+        enum refdata_kind k;
+        if (refdata_kind_parse(PQgetvalue(res, i, 0), &k) == 0 && !*named[k])
+            *named[k] = xstrdup(PQgetvalue(res, i, 1));
     }
     if (!kbli_v || !region_v) {
         snprintf(err, errlen,

@@ -93,6 +93,14 @@ void refdata_set_calendar_versions(struct refdata *rd, const char *holiday_versi
  */
 struct refdata *refdata_load_pg(PGconn *conn, char *err, size_t errlen);
 
+/*
+ * As refdata_load_pg, but per kind (indexed by enum refdata_kind: kbli, regions, holidays, sla)
+ * the version named in versions[kind] instead of the active one; versions NULL or an entry NULL:
+ * the active one. A named version must exist in ref_versions (err otherwise).
+ */
+struct refdata *refdata_load_pg_versions(PGconn *conn, const char *const versions[4], char *err,
+                                         size_t errlen);
+
 /* The read-only view handlers get (ctx = rd). It lives as long as rd: do not free it. */
 const struct ossd_refdata *refdata_api(const struct refdata *rd);
 

@@ -15,6 +15,7 @@
 #include "ossctl_explain.h"
 #include "ossctl_outbox.h"
 #include "ossctl_permit.h"
+#include "ossctl_redecide.h"
 #include "ossctl_refdata.h"
 #include "store.h"
 #include "util.h"
@@ -27,6 +28,7 @@ static void usage(FILE *fp)
                 "  migrate                             apply the SQL migrations\n"
                 "  refdata import KIND FILE.csv [--version V] [--no-activate]\n"
                 "        (KIND: kbli, regions, holidays, sla)\n"
+                "  refdata activate KIND VERSION       make an imported version the active one\n"
                 "  refdata list                        reference-data versions and counts\n"
                 "  status                              decisions, offsets, outbox, dead letters\n"
                 "  dlq list [--code C] [--limit N]     dead letters, newest first\n"
@@ -36,7 +38,9 @@ static void usage(FILE *fp)
                 "  outbox release ID...|--all          let the re-send take parked rows again\n"
                 "  permit show PERMIT_ID               a permit and its history, newest last\n"
                 "  sla due [--before T] [--limit N]    running deadlines, soonest first\n"
-                "  explain SUBMISSION_ID [--json]      a decision and its basis\n\n"
+                "  explain SUBMISSION_ID [--json]      a decision and its basis\n"
+                "  redecide [--since T] [--until T] [--refdata-version KIND=V ...] [--out F.csv]\n"
+                "        [--jobs N]   today's rules over the stored inputs, changing nothing\n\n"
                 "PostgreSQL: --pg-url, else [postgres] url of --config, else $OSSD_PG_URL.\n"
                 "Exit status: 0 ok, 1 invalid data or failed check, 2 usage or I/O error.\n");
 }
@@ -254,6 +258,8 @@ int main(int argc, char **argv)
         rc = ossctl_outbox_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "permit") == 0) {
         rc = ossctl_permit_main(sub_argc, sub_argv, pg);
+    } else if (strcmp(cmd, "redecide") == 0) {
+        rc = ossctl_redecide_main(sub_argc, sub_argv, pg, cfg);
     } else if (strcmp(cmd, "sla") == 0) {
         rc = ossctl_sla_main(sub_argc, sub_argv, pg);
     } else if (strcmp(cmd, "explain") == 0) {

@@ -24,6 +24,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ossctl refdata import kbli|regions|holidays|sla FILE.csv [--version V] "
             "[--no-activate]\n"
+            "       ossctl refdata activate KIND VERSION\n"
             "       ossctl refdata list\n"
             "  import  loads a table (CSV with a header; kbli: code,title[,description][,risk];\n"
             "          regions: code,name; holidays: date,name; sla: kbli,scale,working_days with\n"
@@ -31,6 +32,8 @@ static void usage(FILE *out)
             "          kemendagri-2025, holidays and sla: a new version named after the time of\n"
             "          the import), replacing that version's rows, and activates it unless\n"
             "          --no-activate\n"
+            "  activate  makes an imported version (e.g. one imported with --no-activate) the\n"
+            "          active one of its kind; a running ossd takes it on SIGHUP\n"
             "  list    shows every version, its counts and which one is active\n");
 }
 
@@ -478,6 +481,53 @@ out:
     return rc;
 }
 
+/* ---- activate ------------------------------------------------------------------------------ */
+
+/* Makes (kind, version) the active version of its kind, in one transaction; 1 when there is no
+ * such version. */
+static int cmd_activate(int argc, char **argv, const char *pg_url)
+{
+    enum refdata_kind kind;
+    long rows = 0;
+    int rc;
+
+    if (argc != 3 || refdata_kind_parse(argv[1], &kind) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *p2[2] = {argv[1], argv[2]};
+    PGconn *conn = connect_pg(pg_url);
+    if (!conn)
+        return EXIT_USAGE;
+    if ((rc = run(conn, "BEGIN", 0, NULL, NULL)) != 0 ||
+        (rc = run(conn, "LOCK TABLE ref_versions IN EXCLUSIVE MODE", 0, NULL, NULL)) != 0 ||
+        (rc = run(conn, "SELECT 1 FROM ref_versions WHERE kind = $1 AND version = $2", 2, p2,
+                  &rows)) != 0)
+        goto out;
+    if (rows == 0) {
+        fprintf(stderr, "ossctl refdata: no %s version '%s' (see `ossctl refdata list`)\n", argv[1],
+                argv[2]);
+        rc = EXIT_DATA;
+        goto out;
+    }
+    char notify[300];
+    snprintf(notify, sizeof(notify), "%s:%s", argv[1], argv[2]);
+    const char *pn = notify;
+    if ((rc = run(conn,
+                  "UPDATE ref_versions SET active = false WHERE kind = $1 AND active AND "
+                  "version <> $2",
+                  2, p2, NULL)) != 0 ||
+        (rc = run(conn, "UPDATE ref_versions SET active = true WHERE kind = $1 AND version = $2", 2,
+                  p2, NULL)) != 0 ||
+        (rc = run(conn, "SELECT pg_notify('ossd_refdata', $1)", 1, &pn, NULL)) != 0 ||
+        (rc = run(conn, "COMMIT", 0, NULL, NULL)) != 0)
+        goto out;
+    printf("%s %s is now the active version (running ossd: send SIGHUP)\n", argv[1], argv[2]);
+out:
+    PQfinish(conn); /* an open transaction is rolled back */
+    return rc;
+}
+
 /* ---- list ------------------------------------------------------------------------------------ */
 
 static int cmd_list(const char *pg_url)
@@ -537,6 +587,8 @@ int ossctl_refdata_main(int argc, char **argv, const char *pg_url)
     }
     if (strcmp(argv[1], "import") == 0)
         return cmd_import(argc - 1, argv + 1, pg_url);
+    if (strcmp(argv[1], "activate") == 0)
+        return cmd_activate(argc - 1, argv + 1, pg_url);
     if (strcmp(argv[1], "list") == 0 && argc == 2)
         return cmd_list(pg_url);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -6,16 +6,21 @@ Phases (tests/bench/README.md explains each figure):
                  timed from ossd's partition assignment to every submission decided
                  in PostgreSQL and every event published; peak RSS (VmHWM)
   2. raw limit   the same messages copied into one table with COPY (build/ossd-rawcopy)
+  1b. redecide   `ossctl redecide` over what phase 1 just decided (examined / its seconds)
   3. latency     BENCH_RATE submissions/s (default 5,000) for BENCH_LAT_SECONDS (20 s)
                  into a running ossd; input CreateTime -> event CreateTime, p50/p99
 
 The last line of output is one JSON object:
   {"messages": N, "ossd_msgs_per_s": X, "raw_msgs_per_s": Y, "ratio": X/Y,
    "p50_ms": A, "p99_ms": B, "max_rss_mb": C, "ossd_cpu_us_per_msg": D,
-   "pg_cpu_us_per_msg": E, "redecide_msgs_per_s": null}
+   "pg_cpu_us_per_msg": E, "redecide_msgs_per_s": F}
 raw_msgs_per_s is the fastest raw configuration of the run (ossd's consumer settings and
-a BENCH_RAW_PREFETCH_MB prefetch); redecide_msgs_per_s stays null until `ossctl redecide`
-exists.
+a BENCH_RAW_PREFETCH_MB prefetch); redecide_msgs_per_s is null when the decisions have no
+stored input to re-decide (streamed input, N > BENCH_STREAM_ABOVE, on a database without the
+decision record).
+BENCH_PHASES (default all: throughput,redecide,raw,latency) runs only the phases named
+(redecide needs throughput), e.g. BENCH_PHASES=throughput,redecide BENCH_N=20000 to try the
+redecide phase alone.
 Other knobs: BENCH_KEEP=1 keeps the run directory (logs, manifests),
 BENCH_PROFILE=1 records a system-wide perf profile of the throughput phase and, in the
 bench's own cluster, pg_stat_statements and sampled wait events of ossd's backends,
@@ -40,7 +45,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import (DEVSTACK, LOADGEN, OSSD, RAWCOPY, BenchError, Broker,  # noqa: E402
+from benchlib import (DEVSTACK, LOADGEN, OSSCTL, OSSD, RAWCOPY, BenchError, Broker,  # noqa: E402
                       CpuSnapshot, CreditFeeder, Db, Manifest, Ossd, PgBackends, Proc, Stack,
                       WaitSampler, format_cpu, free_port, log, proc_cpu, run, scrape_metrics,
                       tail, verify, wait_for, write_config)
@@ -52,6 +57,8 @@ KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 CALLGRIND = os.environ.get("BENCH_CALLGRIND", "") not in ("", "0")
 RAW_PREFETCH_MB = int(os.environ.get("BENCH_RAW_PREFETCH_MB", "64"))
+PHASES = {p.strip() for p in os.environ.get("BENCH_PHASES",
+                                            "throughput,redecide,raw,latency").split(",")}
 
 
 def parse_conf(spec):
@@ -339,6 +346,7 @@ class Bench:
         metrics_addr = "127.0.0.1:%d" % free_port()
         conf = self.ossd_config("tp", url, "bench-tp-" + self.tag,
                                 extra={("ossd", "metrics_listen"): metrics_addr})
+        self.tp_url, self.tp_conf = url, conf
         manifest_path = self.path("tp.manifest")
         self.prefix = "tp-" + self.tag
         db = Db(url)
@@ -454,6 +462,104 @@ class Bench:
             raise BenchError("throughput phase: exactness check failed:\n  " +
                              "\n  ".join(errors))
         log("  exactness: every submission decided once, dead letters as expected: OK")
+
+    def fill_inputs(self, db):
+        """Decisions stored without their input (ossd before the decision record, migration
+        009) get it from the input topic, matched by source partition and offset, and a
+        decision order (decided_at, partition, offset): what that ossd would have stored.
+        Returns how many rows were filled."""
+        import io
+        cur = db.conn.cursor()
+        cur.execute("ALTER TABLE submissions ADD COLUMN IF NOT EXISTS input bytea, "
+                    "ADD COLUMN IF NOT EXISTS decision_seq bigint")
+        missing = db.one("SELECT count(*) FROM submissions WHERE input IS NULL")
+        if missing == 0:
+            return 0
+        cur.execute("CREATE TEMP TABLE bench_inputs (p integer, o bigint, v bytea)")
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap,
+                      "group.id": "bench-fill-" + uuid.uuid4().hex,
+                      "enable.auto.commit": False, "enable.partition.eof": False})
+        try:
+            md = c.list_topics(TOPIC_IN, timeout=10)
+            want = {}
+            for p in sorted(md.topics[TOPIC_IN].partitions):
+                lo, hi = c.get_watermark_offsets(TopicPartition(TOPIC_IN, p), timeout=10)
+                if hi > lo:
+                    want[p] = hi
+            c.assign([TopicPartition(TOPIC_IN, p, 0) for p in want])
+            pos = {p: 0 for p in want}
+            deadline = time.monotonic() + 300
+            while any(pos[p] < want[p] for p in want):
+                if time.monotonic() > deadline:
+                    raise BenchError("timed out reading %s" % TOPIC_IN)
+                buf = io.StringIO()
+                for m in c.consume(10000, 0.5):
+                    if m.error() or m.value() is None:
+                        continue
+                    buf.write("%d\t%d\t\\\\x%s\n" % (m.partition(), m.offset(), m.value().hex()))
+                    pos[m.partition()] = m.offset() + 1
+                buf.seek(0)
+                cur.copy_expert("COPY bench_inputs FROM STDIN", buf)
+        finally:
+            c.close()
+        cur.execute("UPDATE submissions s SET input = v FROM bench_inputs b "
+                    "WHERE s.src_partition = b.p AND s.src_offset = b.o AND s.input IS NULL")
+        cur.execute("DROP TABLE bench_inputs")
+        filled = missing - db.one("SELECT count(*) FROM submissions WHERE input IS NULL")
+        cur.execute("UPDATE submissions s SET decision_seq = r.n FROM (SELECT submission_id, "
+                    "row_number() OVER (ORDER BY decided_at, src_partition, src_offset) AS n "
+                    "FROM submissions WHERE decision_seq IS NULL) r "
+                    "WHERE s.submission_id = r.submission_id")
+        return filled
+
+    def redecide(self):
+        """Phase 1b: `ossctl redecide` over the decisions phase 1 stored, all cores."""
+        log("\n== phase 1b: ossctl redecide over the %d decisions just stored" % N)
+        self.results["redecide_msgs_per_s"] = None
+        db = Db(self.tp_url)
+        try:
+            if N > STREAM_ABOVE and (not self.has_input(db) or db.one(
+                    "SELECT count(*) FROM submissions WHERE input IS NOT NULL") == 0):
+                log("  not measured: the input was streamed (the topic no longer holds it) and "
+                    "the decisions hold none (null)")
+                return
+            t0 = time.time()
+            filled = self.fill_inputs(db)
+            if filled:
+                log("  %d decisions had no stored input (no decision record in this ossd): "
+                    "filled from %s in %.1f s" % (filled, TOPIC_IN, time.time() - t0))
+            rows = db.one("SELECT count(*) FROM submissions")
+            # What autovacuum does to the freshly loaded tables a little later: without it the
+            # first read of 200,000 new rows also sets their hint bits and competes with an
+            # autovacuum that starts in the middle of the measurement.
+            t0 = time.time()
+            db.conn.cursor().execute("VACUUM (ANALYZE) submissions, activities")
+            log("  VACUUM (ANALYZE) submissions, activities first: %.1f s" % (time.time() - t0))
+        finally:
+            db.close()
+        t0 = time.time()
+        out = run([OSSCTL, "--config", self.tp_conf, "redecide"], 600, "ossctl redecide")
+        wall = time.time() - t0
+        last = json.loads(out.rstrip("\n").split("\n")[-1])
+        for line in out.rstrip("\n").split("\n")[:-1]:
+            log("  | " + line)
+        if last["examined"] != rows:
+            self.notes.append("redecide: examined %d of %d decisions" % (last["examined"], rows))
+        if last["changed"] != 0:
+            self.notes.append("redecide: %d decisions would change with the same rules and "
+                              "data (expected 0)" % last["changed"])
+        rate = last["examined"] / last["seconds"] if last["seconds"] > 0 else None
+        self.results["redecide_msgs_per_s"] = rate
+        self.results["redecide_wall_s"] = wall
+        log("  ossctl redecide: %d examined, %d changed, in %.2f s (%.2f s with start-up) = "
+            "%.0f msgs/s on %d CPUs" % (last["examined"], last["changed"], last["seconds"], wall,
+                                        rate or 0, os.cpu_count()))
+
+    @staticmethod
+    def has_input(db):
+        return db.one("SELECT count(*) FROM pg_attribute WHERE attrelid = 'submissions'::regclass "
+                      "AND attname = 'input' AND NOT attisdropped") > 0
 
     def rawcopy(self, label, extra=(), stream_topic=RAW_STREAM):
         streaming = N > STREAM_ABOVE
@@ -688,6 +794,18 @@ def read_topic(bootstrap, topic, timeout=120):
         c.close()
 
 
+def rnd(x):
+    return None if x is None else round(x, 1)
+
+
+def redecide_summary(r):
+    if r.get("redecide_msgs_per_s") is None:
+        log("  ossctl redecide        not measured (null)")
+    else:
+        log("  ossctl redecide        %.0f msgs/s (%.2f s with start-up; all %d CPUs)"
+            % (r["redecide_msgs_per_s"], r["redecide_wall_s"], os.cpu_count()))
+
+
 def main():
     def on_term(sig, frame):
         raise SystemExit("bench: terminated by signal %d" % sig)
@@ -696,9 +814,14 @@ def main():
     ok = False
     try:
         b.setup()
-        b.throughput()
-        b.raw_limit()
-        b.latency()
+        if "throughput" in PHASES:
+            b.throughput()
+            if "redecide" in PHASES:
+                b.redecide()
+        if "raw" in PHASES:
+            b.raw_limit()
+        if "latency" in PHASES:
+            b.latency()
         ok = True
     except BenchError as e:
         print("\nbench: FAILED: %s" % e, file=sys.stderr, flush=True)
@@ -711,6 +834,14 @@ def main():
     if not ok:
         return 1
     r = b.results
+    full = PHASES >= {"throughput", "redecide", "raw", "latency"}
+    if not full:  # a partial run (BENCH_PHASES): the figures of the phases run, others null
+        log("\n== partial run (%s): %s" % (",".join(sorted(PHASES)), json.dumps(
+            {k: v for k, v in r.items() if not isinstance(v, (list, dict))})))
+        redecide_summary(r)
+        print(json.dumps({"messages": N, "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s"))}),
+              flush=True)
+        return 0
     hwm_mb = max(r["tp_hwm_kb"], r["lat_hwm_kb"]) / 1024.0
     ratio = r["ossd_msgs_per_s"] / r["raw_msgs_per_s"]
     log("\n== summary (%s)" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
@@ -726,7 +857,7 @@ def main():
     log("  ratio                  %.3f (against the raw limit)" % ratio)
     log("  CPU per message        ossd %.1f us, PostgreSQL %.1f us (its backends serving ossd)"
         % (r["ossd_cpu_us_per_msg"], r["pg_cpu_us_per_msg"]))
-    log("  ossctl redecide        not measured: the command does not exist yet (null)")
+    redecide_summary(r)
     log("  latency at %.0f/s     p50 %.0f ms, p99 %.0f ms" % (r["lat_offered"], r["p50_ms"],
                                                             r["p99_ms"]))
     log("  peak RSS               %.1f MiB (throughput %.1f, latency %.1f)"
@@ -739,7 +870,7 @@ def main():
                       "max_rss_mb": round(hwm_mb, 1),
                       "ossd_cpu_us_per_msg": round(r["ossd_cpu_us_per_msg"], 1),
                       "pg_cpu_us_per_msg": round(r["pg_cpu_us_per_msg"], 1),
-                      "redecide_msgs_per_s": None}), flush=True)
+                      "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s"))}), flush=True)
     return 0
 
 

@@ -1,0 +1,297 @@
+"""`ossctl redecide` (docs/lifecycle.md, "Explanations and re-decision"; docs/operations.md):
+today's rules, or named reference-data versions, over the stored inputs in their decision order,
+changing nothing; the differences from the stored decisions, checked against the Python oracle
+(tests/pylib/oracle.py) run over the same inputs with the same reference data."""
+import collections
+import csv
+import json
+import os
+import subprocess
+
+import psycopg2
+
+import harness
+import oracle
+import sample
+
+N = 400
+
+
+def redecide(env, conf, *args, expect=0):
+    r = subprocess.run([harness.OSSCTL, "--config", conf, "redecide", *args],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == expect, "exit %d:\n%s%s" % (r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def last_json(r):
+    lines = r.stdout.rstrip("\n").split("\n")
+    out = json.loads(lines[-1])
+    assert set(out) == {"examined", "changed", "seconds"}, lines[-1]
+    assert isinstance(out["seconds"], float) and out["seconds"] >= 0
+    return out
+
+
+def record_inputs(env, messages):
+    """The stored inputs and decision order, as ossd records them once the decision record
+    (migration 009) is in: where a row has no input yet, the test writes the bytes it produced
+    and their production order (each actor's messages share a key, so this is an order ossd
+    could have decided them in)."""
+    env.sql("ALTER TABLE submissions ADD COLUMN IF NOT EXISTS input bytea, "
+            "ADD COLUMN IF NOT EXISTS decision_seq bigint")
+    rows = [(json.loads(v)["submission_id"], v) for _, v in messages]
+    conn = psycopg2.connect(env.pg_url)
+    try:
+        with conn, conn.cursor() as cur:
+            for seq, (sid, value) in enumerate(rows, 1):
+                cur.execute("UPDATE submissions SET input = %s, decision_seq = %s "
+                            "WHERE submission_id = %s AND input IS NULL", (value, seq, sid))
+    finally:
+        conn.close()
+
+
+def decided_corpus(env, n=N, seed=11, prefix="rd"):
+    """A started ossd that decided n generated submissions; (daemon, messages, oracle)."""
+    d = env.daemon()
+    msgs, _ids = sample.corpus(n, seed, prefix, invalid_ratio=0.15)
+    orc = oracle.Oracle(oracle.RefData.seed())
+    events, dlq = oracle.run_corpus(env, msgs, orc)
+    assert oracle.compare(orc, events, dlq) == []
+    record_inputs(env, msgs)
+    return d, msgs, orc
+
+
+def checksum(env):
+    """One digest per table of the public schema (every row) and each sequence's state."""
+    out = {}
+    for (t,) in env.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "ORDER BY 1"):
+        out[t] = env.sql('SELECT count(*), md5(coalesce(string_agg(x::text, \'|\' '
+                         'ORDER BY x::text), \'\')) FROM "%s" x' % t)[0]
+    for (s,) in env.sql("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"):
+        out["seq:" + s] = env.sql('SELECT last_value, is_called FROM "%s"' % s)[0]
+    return out
+
+
+def n_decided(orc):
+    return sum(1 for o in orc.outcomes if o.kind in ("issued", "rejected"))
+
+
+def codes(o):
+    return collections.Counter(c for c, _p in (o.reasons or ()))
+
+
+def risks(o):
+    return sorted((a[0], a[2]) for a in o.activities) if o.kind == "issued" else None
+
+
+def expected_changes(old, new):
+    """{sid: (old kind, new kind, gained codes, lost codes)} between two oracle runs."""
+    out = {}
+    for sid, o in old.items():
+        n = new[sid]
+        if (o.kind, o.reasons or set(), risks(o), o.nib_new if o.kind == "issued" else None) == \
+                (n.kind, n.reasons or set(), risks(n), n.nib_new if n.kind == "issued" else None):
+            continue
+        oc, nc = codes(o), codes(n)
+        moved = set()
+        if o.kind == n.kind == "issued":
+            was = dict(risks(o))
+            moved = {"risk:%s:%s>%s" % (k, was.get(k, "-"), r) for k, r in risks(n)
+                     if was.get(k) != r}
+            if o.nib_new != n.nib_new:
+                moved.add("nib_new:%s>%s" % (str(o.nib_new).lower(), str(n.nib_new).lower()))
+        out[sid] = (o.kind, n.kind, {c for c in nc if nc[c] > oc[c]},
+                    {c for c in oc if oc[c] > nc[c]}, moved)
+    return out
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def check_against(rows, exp):
+    """The --out rows are exactly the oracle's changes, transition and reasons included."""
+    got = {r["submission_id"]: r for r in rows}
+    assert set(got) == set(exp), "extra %s, missing %s" % (
+        sorted(set(got) - set(exp))[:5], sorted(set(exp) - set(got))[:5])
+    for sid, (ok, nk, gained, lost, moved) in exp.items():
+        r = got[sid]
+        assert (r["old"], r["new"]) == (ok, nk), (sid, r)
+        words = r["reasons"].split()
+        assert {w[1:] for w in words if w.startswith("+")} == gained, (sid, r)
+        assert {w[1:] for w in words if w.startswith("-")} == lost, (sid, r)
+        assert {w for w in words if w.startswith(("risk:", "nib_new:"))} == moved, (sid, r)
+
+
+def summary_counts(stdout, title):
+    """The lines under a summary heading, as {label: count}."""
+    out, on = {}, False
+    for line in stdout.split("\n"):
+        if line.startswith(title + ":"):
+            on = True
+            continue
+        if on:
+            if not line.startswith("  "):
+                break
+            label, n = line.strip().rsplit(None, 1)
+            out[label] = int(n)
+    return out
+
+
+def test_nothing_changed_and_nothing_written(env):
+    d, msgs, orc = decided_corpus(env)
+    d.stop()
+    before = checksum(env)
+    r = redecide(env, d.conf, "--out", os.path.join(env.workdir, "none.csv"))
+    assert last_json(r) == {"examined": n_decided(orc), "changed": 0,
+                            "seconds": last_json(r)["seconds"]}
+    assert "not examinable" not in r.stdout
+    assert read_csv(os.path.join(env.workdir, "none.csv")) == []
+    assert r.stderr == ""  # no terminal: no progress bar
+    assert checksum(env) == before
+    # one worker gives the same answer
+    assert last_json(redecide(env, d.conf, "--jobs", "1"))["changed"] == 0
+
+
+def make_risk_version(env, version, code, risk):
+    """A copy of the active KBLI table as version (not active) with code at risk."""
+    env.sql("INSERT INTO ref_versions (kind, version) VALUES ('kbli', %s)", version)
+    env.sql("INSERT INTO ref_kbli SELECT %s, code, title, description, "
+            "CASE WHEN code = %s THEN %s ELSE risk END FROM ref_kbli "
+            "WHERE version = (SELECT version FROM ref_versions WHERE kind = 'kbli' AND active)",
+            version, code, risk)
+    env.sql("INSERT INTO ref_kbli_risk SELECT %s, code, scale, risk FROM ref_kbli_risk "
+            "WHERE version = (SELECT version FROM ref_versions WHERE kind = 'kbli' AND active) "
+            "AND code <> %s", version, code)
+
+
+def test_risk_version_changes_what_the_oracle_says(env):
+    d, msgs, orc = decided_corpus(env)
+    old = {o.sid: o for o in orc.outcomes if o.kind in ("issued", "rejected")}
+    # the most common issued KBLI of the corpus, now T
+    counter = collections.Counter(a[0] for o in old.values() if o.kind == "issued"
+                                  for a in o.activities)
+    code = counter.most_common(1)[0][0]
+    rd = oracle.RefData.seed()
+    rd.kbli[code][1] = "T"
+    for key in [k for k in rd.scale_risk if k[0] == code]:
+        del rd.scale_risk[key]
+    new = oracle.Oracle(rd).run([v for _, v in msgs])
+    exp = expected_changes(old, new)
+    assert exp, "the risk change changes nothing in this corpus"
+    out = os.path.join(env.workdir, "risk.csv")
+    r = redecide(env, d.conf, "--refdata-version", "kbli=risk-test-0", "--out", out,
+                 expect=2)
+    assert "no kbli version 'risk-test-0'" in r.stderr
+    make_risk_version(env, "risk-test", code, "T")
+    before = checksum(env)
+    r = redecide(env, d.conf, "--refdata-version", "kbli=risk-test", "--out", out)
+    assert last_json(r)["changed"] == len(exp)
+    assert last_json(r)["examined"] == len(old)
+    check_against(read_csv(out), exp)
+    assert summary_counts(r.stdout, "transitions (old -> new)") == dict(collections.Counter(
+        "%s -> %s" % (e[0], e[1]) for e in exp.values()))
+    assert checksum(env) == before
+    # the active version is still the old one: no change with today's data
+    assert last_json(redecide(env, d.conf))["changed"] == 0
+
+    # --since / --until: the replay still starts at the first input; only the window counts
+    times = env.sql("SELECT submission_id, decided_at FROM submissions ORDER BY decided_at")
+    mid = times[len(times) // 2][1]
+    after = {sid for sid, t in times if t >= mid}
+    upto = {sid for sid, t in times if t <= mid}
+    r = redecide(env, d.conf, "--refdata-version", "kbli=risk-test", "--since", mid.isoformat(),
+                 "--out", out)
+    assert last_json(r)["examined"] == len(after)
+    assert {x["submission_id"] for x in read_csv(out)} == set(exp) & after
+    r = redecide(env, d.conf, "--refdata-version", "kbli=risk-test", "--until", mid.isoformat(),
+                 "--out", out)
+    assert last_json(r)["examined"] == len(upto)
+    assert {x["submission_id"] for x in read_csv(out)} == set(exp) & upto
+
+
+def test_rows_without_input_are_counted_not_examined(env):
+    d, msgs, orc = decided_corpus(env, n=60)
+    env.sql("UPDATE submissions SET input = NULL WHERE submission_id IN "
+            "(SELECT submission_id FROM submissions ORDER BY submission_id LIMIT 7)")
+    r = redecide(env, d.conf)
+    assert "not examinable (decided before ossd kept its input): 7" in r.stdout
+    assert last_json(r)["examined"] == n_decided(orc) - 7
+
+
+def test_usage(env):
+    conf = os.path.join(env.workdir, "x.conf")
+    with open(conf, "w") as f:
+        f.write("[postgres]\nurl = %s\n[kafka]\nbootstrap.servers = 127.0.0.1:9\n" % env.pg_url)
+    for args in (["--jobs", "0"], ["--refdata-version", "kbli"],
+                 ["--refdata-version", "colour=1"], ["extra"]):
+        r = redecide(env, conf, *args, expect=2)
+        assert "usage" in r.stderr or "redecide" in r.stderr
+    r = subprocess.run([harness.OSSCTL, "--pg-url", env.pg_url, "redecide"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "needs --config" in r.stderr
+
+
+DEMO = os.path.join(harness.REPO, "tests", "demo_kbli2025.sh")
+
+
+def kbli2025(rd):
+    """What tests/demo_kbli2025.sh makes of the table: 56102 renumbered 56109, 47112 split into
+    47117 and 47118, 96111 retired (per-scale levels of the codes that go go with them)."""
+    rd.kbli["56109"] = rd.kbli.pop("56102")
+    title, risk = rd.kbli.pop("47112")
+    rd.kbli["47117"] = [title + " (Toko)", risk]
+    rd.kbli["47118"] = [title + " (Warung)", risk]
+    del rd.kbli["96111"]
+    for key in [k for k in rd.scale_risk if k[0] in ("56102", "47112", "96111")]:
+        del rd.scale_risk[key]
+    return rd
+
+
+def test_kbli2025_walkthrough(env):
+    d, msgs, orc = decided_corpus(env)
+    old = {o.sid: o for o in orc.outcomes if o.kind in ("issued", "rejected")}
+    new = oracle.Oracle(kbli2025(oracle.RefData.seed())).run([v for _, v in msgs])
+    exp = expected_changes(old, new)
+    assert any(e[1] == "rejected" and "KBLI_UNKNOWN" in e[2] for e in exp.values())
+    before = checksum(env)
+    r = subprocess.run(["sh", DEMO, d.conf, str(d.proc.pid)], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, DEMO_DIR=env.workdir,
+                                             OSSD_PG_URL=env.pg_url))
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = [x for x in r.stdout.split("\n") if x.startswith('{"examined"')]
+    assert len(line) == 1, r.stdout
+    assert json.loads(line[0])["changed"] == len(exp)
+    check_against(read_csv(os.path.join(env.workdir, "changes.csv")), exp)
+    # only the import and the activation changed the database (and ossd, reloading, may record
+    # its new decision basis)
+    after = checksum(env)
+    changed = {t for t in set(before) | set(after) if before.get(t) != after.get(t)}
+    assert changed <= {"ref_versions", "ref_kbli", "ref_kbli_risk", "decision_basis",
+                       "seq:decision_basis_basis_id_seq"}, changed
+    assert env.sql("SELECT version FROM ref_versions WHERE kind = 'kbli' AND active") == \
+        [("2025-demo",)]
+    harness.wait_for(lambda: "reloaded" in d.log_since_start() and "KBLI 2025-demo"
+                     in d.log_since_start(), 60, "ossd to take the new KBLI table")
+    # the running ossd decides with it: the new code is known, the renumbered one is not
+    env.produce([(b"k1", oracle.encode(oracle.submission("after-1", kblis=("56109",), serial=71))),
+                 (b"k2", oracle.encode(oracle.submission("after-2", kblis=("56102",), serial=72)))])
+    env.wait_decided(len(old) + 2)
+    got = dict(env.sql("SELECT submission_id, status FROM submissions "
+                       "WHERE submission_id LIKE %s", "after-%"))
+    assert got == {"after-1": "issued", "after-2": "rejected"}
+    assert "KBLI_UNKNOWN" in str(env.sql("SELECT reasons FROM submissions "
+                                         "WHERE submission_id = 'after-2'"))
+
+
+def test_refdata_activate(env):
+    r = harness.ossctl(env.pg_url, "refdata", "activate", "kbli", "nope", expect=1)
+    assert "no kbli version 'nope'" in r.stderr
+    harness.ossctl(env.pg_url, "refdata", "activate", "colour", "x", expect=2)
+    make_risk_version(env, "other", "56102", "T")
+    r = harness.ossctl(env.pg_url, "refdata", "activate", "kbli", "other")
+    assert "active" in r.stdout
+    assert env.sql("SELECT version FROM ref_versions WHERE kind = 'kbli' AND active") == \
+        [("other",)]
