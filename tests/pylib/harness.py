@@ -142,12 +142,13 @@ class MockBroker:
         self.workdir = workdir
         self.bootstrap_file = os.path.join(workdir, "bootstrap")
         args = [MOCKBROKER, "--bootstrap-file", self.bootstrap_file]
-        for t in TOPICS:
-            args += ["--topic", "%s:%d" % (t, partitions)]
-        for t in LIFECYCLE_TOPICS:
-            args += ["--topic", "%s:%d" % (t, LIFECYCLE_PARTITIONS)]
-        for t in extra_topics:
-            args += ["--topic", t]
+        specs = {t: partitions for t in TOPICS}
+        specs.update((t, LIFECYCLE_PARTITIONS) for t in LIFECYCLE_TOPICS)
+        for t in extra_topics:  # NAME:PARTITIONS; a default topic's partitions can be changed
+            name, _, parts = t.rpartition(":")
+            specs[name] = int(parts)
+        for name, parts in specs.items():
+            args += ["--topic", "%s:%d" % (name, parts)]
         self.log = open(os.path.join(workdir, "mockbroker.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -256,11 +257,12 @@ class ApacheBroker:
         self.topics = apache_topics(suffix)
         self.group = "ossd." + suffix
         self.is_down = False
-        specs = [(t, partitions) for t in self.topics]
-        specs += [("%s.%s" % (t, suffix), LIFECYCLE_PARTITIONS) for t in LIFECYCLE_TOPICS]
-        for t in extra_topics:  # the mock's NAME:PARTITIONS
+        by_name = {t: partitions for t in self.topics}
+        by_name.update(("%s.%s" % (t, suffix), LIFECYCLE_PARTITIONS) for t in LIFECYCLE_TOPICS)
+        for t in extra_topics:  # the mock's NAME:PARTITIONS; overrides a default topic
             name, _, parts = t.rpartition(":")
-            specs.append((name, int(parts)))
+            by_name[name] = int(parts)
+        specs = list(by_name.items())
         self.names = [n for n, _ in specs]
         create_topics(self.bootstrap, specs)
 
