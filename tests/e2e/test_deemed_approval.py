@@ -185,11 +185,15 @@ def test_a_frozen_nib_holds_its_permits(env):
     env.sql("UPDATE business_actors SET nib_status = '05' WHERE nib = %s", frozen)
     held = [p for p in permits if p.startswith(frozen)]
     free = [p for p in permits if not p.startswith(frozen)]
-    d = env.daemon(start=False, extra=sweep_conf())
+    port = harness.free_port()
+    d = env.daemon(start=False, extra=sweep_conf(),
+                   extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
     d.start(env=faked_env())
     check_exactly_once(env, free)
     time.sleep(3)  # more sweeps
     assert not deemed(env) & set(held)
+    harness.wait_for(lambda: metric(port, "ossd_permits_overdue_waiting") == len(held), 30,
+                     "the overdue gauge to count the frozen NIB's permits")
     # unfrozen: due, so the next sweep deems them
     env.sql("UPDATE business_actors SET nib_status = '01' WHERE nib = %s", frozen)
     check_exactly_once(env, permits)
