@@ -324,3 +324,27 @@ def test_a_reload_applies_the_interval(env):
     check_exactly_once(env, permits[:1], timeout=60)
     assert deemed(env) == {permits[0]}
     assert d.stop() == 0
+
+
+def test_the_sweep_reconnects_after_a_postgres_outage(env):
+    """PostgreSQL goes away under a running faked ossd (its sweep session breaks) and comes
+    back: the permits that fall due meanwhile (their NIB unfrozen once it is back) are deemed
+    approved once."""
+    port = harness.free_port()
+    permits = pending_permits(env, seed=64)
+    env.sql("UPDATE business_actors SET nib_status = '05'")
+    d = env.daemon(start=False, extra=sweep_conf(),
+                   extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    d.start(env=faked_env())
+    harness.wait_for(lambda: metric(port, "ossd_permits_overdue_waiting") == len(permits), 60,
+                     "every permit overdue and waiting")
+    env.stack.devstack("stop", "pg")
+    try:
+        time.sleep(4)  # sweeps fail meanwhile
+        assert d.alive()
+    finally:
+        env.stack.devstack("start", "pg")
+    env.sql("UPDATE business_actors SET nib_status = '01'")
+    check_exactly_once(env, permits)
+    assert "deemed-approval sweep: PostgreSQL available" in d.log_since_start()
+    assert d.stop() == 0
