@@ -36,15 +36,17 @@ struct config {
     int outbox_retention_s;
     int retry_backoff_max_ms;
     int handler_retry_max;
-    int sla_sweep_interval_s; /* [sla] sweep_interval_s */
-    char *start_offset;       /* "earliest" or "latest" for partitions never consumed */
-    char *metrics_listen;     /* host:port of the Prometheus endpoint; "" = off */
+    char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
+    char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
 
     /* [topics] */
     char *topic_submissions;
     char *topic_issuance;
     char *topic_dlq;
     char *topic_license_status;
+
+    /* [sla] */
+    int sla_sweep_interval_s;
 
     /* [postgres] */
     char *pg_url;
