@@ -36,9 +36,8 @@ struct config {
     int outbox_retention_s;
     int retry_backoff_max_ms;
     int handler_retry_max;
-    int sla_sweep_interval_s; /* [sla] sweep_interval_s */
-    char *start_offset;       /* "earliest" or "latest" for partitions never consumed */
-    char *metrics_listen;     /* host:port of the Prometheus endpoint; "" = off */
+    char *start_offset;   /* "earliest" or "latest" for partitions never consumed */
+    char *metrics_listen; /* host:port of the Prometheus endpoint; "" = off */
 
     /* [topics] */
     char *topic_submissions;
@@ -46,6 +45,9 @@ struct config {
     char *topic_dlq;
     char *topic_license_status, *topic_license_status_dlq; /* permit status updates */
     char *topic_nib_actions, *topic_nib_actions_dlq;       /* NIB freeze, unfreeze, revoke */
+
+    /* [sla] */
+    int sla_sweep_interval_s;
 
     /* [postgres] */
     char *pg_url;

@@ -59,6 +59,7 @@ struct metrics {
     struct histogram batch_size, commit_seconds;
     uint64_t deemed, sweeps, held_watermark, held_kafka; /* the deemed-approval sweep */
     double sweep_last;                                   /* epoch seconds; 0: never */
+    long overdue;                                        /* -1 unknown (served as 0) */
     struct histogram sweep_seconds;
 
     int pg_up;
@@ -182,6 +183,15 @@ void metrics_sweep_done(struct metrics *m, size_t approvals, double seconds)
     m->sweeps++;
     m->sweep_last = (double)now_ms() / 1000.0;
     hist_observe(&m->sweep_seconds, seconds);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_sweep_overdue(struct metrics *m, long n)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->overdue = n;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -406,6 +416,10 @@ static void render(struct metrics *m, struct buf *b)
                (unsigned long long)m->held_watermark);
     buf_printf(b, "ossd_sweep_held_total{reason=\"kafka\"} %llu\n",
                (unsigned long long)m->held_kafka);
+    put_head(b, "ossd_permits_overdue_waiting", "gauge",
+             "permits past their deadline still pending with a running clock after the last "
+             "sweep round (a frozen NIB, a held round), counted up to 100,000; 0 until counted");
+    buf_printf(b, "ossd_permits_overdue_waiting %ld\n", m->overdue > 0 ? m->overdue : 0);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -522,6 +536,7 @@ int metrics_new(const char *listen, struct metrics **out, char *err, size_t errl
     pthread_mutex_init(&m->mu, NULL);
     m->start_time = (double)now_ms() / 1000.0;
     m->outbox_backlog = -1;
+    m->overdue = -1;
     m->batch_size = (struct histogram){.bounds = size_bounds, .n_bounds = ARRAY_SIZE(size_bounds)};
     m->commit_seconds =
         (struct histogram){.bounds = commit_bounds, .n_bounds = ARRAY_SIZE(commit_bounds)};

@@ -36,6 +36,8 @@ void metrics_sweep_done(struct metrics *m, size_t approvals, double seconds);
 /* A round held back: reason "watermark" (status updates not all applied) or "kafka" (the
  * broker did not give the watermarks); any thread. */
 void metrics_sweep_held(struct metrics *m, const char *reason);
+/* Permits overdue and still pending after a sweep round (-1: unknown); any thread. */
+void metrics_sweep_overdue(struct metrics *m, long n);
 /* Samples the gauges: PostgreSQL up, the consumer lag per partition, the
  * outbox; at most once a second (the backlog query every 5 s). c, ob and st
  * may be NULL (not started yet). Main thread only: it uses st's connection. */

@@ -408,6 +408,31 @@ fail:
     return rc;
 }
 
+/* Permits overdue and still pending with a running clock at t_ms (a frozen NIB, a held
+ * round, more than one transaction's worth), counted up to 100,000; -1 on failure. */
+static long overdue(struct sweep *s, int64_t t_ms)
+{
+    char t[32];
+    const char *params[1] = {t};
+    PGresult *r;
+    long n = -1;
+
+    if (!s->pg)
+        return -1;
+    snprintf(t, sizeof(t), "%lld", (long long)t_ms);
+    r = PQexecParams(s->pg,
+                     "SELECT count(*) FROM (SELECT 1 FROM permits "
+                     "WHERE status = 'pending_verification' AND clock = 'running' "
+                     "AND sla_due <= to_timestamp($1::bigint / 1000.0) LIMIT 100000) x",
+                     1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        n = atol(PQgetvalue(r, 0, 0));
+    else
+        pg_failed(s, r, "counting overdue permits");
+    PQclear(r);
+    return n;
+}
+
 static enum round round_once(struct sweep *s)
 {
     struct sweep_mark *marks = NULL;
@@ -425,8 +450,11 @@ static enum round round_once(struct sweep *s)
     due = any_due(s, now_ms());
     if (due == 0)
         metrics_sweep_done(s->metrics, 0, mono_s() - t0);
-    if (due <= 0)
+    if (due <= 0) {
+        /* none due may still leave overdue permits of frozen NIBs */
+        metrics_sweep_overdue(s->metrics, due == 0 ? overdue(s, now_ms()) : -1);
         return due == 0 ? ROUND_IDLE : ROUND_FAILED;
+    }
     if (kafka_ok(s) != 0) {
         metrics_sweep_held(s->metrics, "kafka");
         return ROUND_HELD;
@@ -461,6 +489,7 @@ static enum round round_once(struct sweep *s)
 done:
     free(marks);
     free(stored);
+    metrics_sweep_overdue(s->metrics, overdue(s, now_ms()));
     return rc;
 }
 

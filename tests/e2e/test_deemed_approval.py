@@ -185,11 +185,15 @@ def test_a_frozen_nib_holds_its_permits(env):
     env.sql("UPDATE business_actors SET nib_status = '05' WHERE nib = %s", frozen)
     held = [p for p in permits if p.startswith(frozen)]
     free = [p for p in permits if not p.startswith(frozen)]
-    d = env.daemon(start=False, extra=sweep_conf())
+    port = harness.free_port()
+    d = env.daemon(start=False, extra=sweep_conf(),
+                   extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
     d.start(env=faked_env())
     check_exactly_once(env, free)
     time.sleep(3)  # more sweeps
     assert not deemed(env) & set(held)
+    harness.wait_for(lambda: metric(port, "ossd_permits_overdue_waiting") == len(held), 30,
+                     "the overdue gauge to count the frozen NIB's permits")
     # unfrozen: due, so the next sweep deems them
     env.sql("UPDATE business_actors SET nib_status = '01' WHERE nib = %s", frozen)
     check_exactly_once(env, permits)
@@ -319,4 +323,28 @@ def test_a_reload_applies_the_interval(env):
     d.proc.send_signal(signal.SIGHUP)
     check_exactly_once(env, permits[:1], timeout=60)
     assert deemed(env) == {permits[0]}
+    assert d.stop() == 0
+
+
+def test_the_sweep_reconnects_after_a_postgres_outage(env):
+    """PostgreSQL goes away under a running faked ossd (its sweep session breaks) and comes
+    back: the permits that fall due meanwhile (their NIB unfrozen once it is back) are deemed
+    approved once."""
+    port = harness.free_port()
+    permits = pending_permits(env, seed=64)
+    env.sql("UPDATE business_actors SET nib_status = '05'")
+    d = env.daemon(start=False, extra=sweep_conf(),
+                   extra_ossd="metrics_listen = 127.0.0.1:%d" % port)
+    d.start(env=faked_env())
+    harness.wait_for(lambda: metric(port, "ossd_permits_overdue_waiting") == len(permits), 60,
+                     "every permit overdue and waiting")
+    env.stack.devstack("stop", "pg")
+    try:
+        time.sleep(4)  # sweeps fail meanwhile
+        assert d.alive()
+    finally:
+        env.stack.devstack("start", "pg")
+    env.sql("UPDATE business_actors SET nib_status = '01'")
+    check_exactly_once(env, permits)
+    assert "deemed-approval sweep: PostgreSQL available" in d.log_since_start()
     assert d.stop() == 0
