@@ -558,7 +558,8 @@ static void *fetch_main(void *arg)
 }
 
 /* The activities loader: on a second connection in the snapshot of the first, every stored
- * activity's risk by the submission that registered it ("kbli=risk,..."). */
+ * activity's risk by the submission that registered it ("kbli=risk,..."), then the NIB actions
+ * (ACTIONS_SQL), all in memory: they are few next to the submissions. */
 struct loader {
     pthread_t thread;
     PGconn *conn;
