@@ -227,6 +227,17 @@ void decide_item(struct decide_state *d, struct item *it)
         decide_known_activity(d, ac->id, it->district, it->act[i].kbli);
 }
 
+const char *decide_nib_next(const char *action, const char *cur)
+{
+    if (strcmp(action, "freeze") == 0)
+        return strcmp(cur, "01") == 0 ? "05" : NULL;
+    if (strcmp(action, "unfreeze") == 0)
+        return strcmp(cur, "05") == 0 ? "01" : NULL;
+    if (strcmp(action, "revoke") == 0)
+        return strcmp(cur, "01") == 0 || strcmp(cur, "05") == 0 ? "06" : NULL;
+    return NULL;
+}
+
 void decide_dead_letter(struct item *it, const char *code, const char *message)
 {
     it->dead_code = code;

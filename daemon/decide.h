@@ -88,6 +88,11 @@ void decide_nib(int64_t id, char out[14]);
  * held for the rest of the batch. */
 void decide_item(struct decide_state *d, struct item *it);
 
+/* The NIB status an NIB action leads to from cur, or NULL when it does not apply
+ * (TRANSITION_INVALID): freeze 01 -> 05, unfreeze 05 -> 01, revoke 01 or 05 -> 06 (final).
+ * The rule of store_lifecycle and of ossctl redecide's replay. */
+const char *decide_nib_next(const char *action, const char *cur);
+
 /* ---- permits ------------------------------------------------------------------------------ */
 
 /* Sets it->sla_days (N of each activity's KBLI and the item's scale) and it->holidays from the

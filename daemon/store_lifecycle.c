@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "event_nib.h"
 #include "event_permit.h"
 #include "log.h"
@@ -442,19 +443,6 @@ static int apply_status(struct lc *c, struct item *it)
 
 /* ---- NIB actions --------------------------------------------------------- */
 
-/* The NIB status an action leads to from cur, or NULL when it is not allowed: freeze 01 -> 05,
- * unfreeze 05 -> 01, revoke 01 or 05 -> 06 (final). */
-static const char *nib_next(const char *action, const char *cur)
-{
-    if (strcmp(action, "freeze") == 0)
-        return strcmp(cur, "01") == 0 ? "05" : NULL;
-    if (strcmp(action, "unfreeze") == 0)
-        return strcmp(cur, "05") == 0 ? "01" : NULL;
-    if (strcmp(action, "revoke") == 0)
-        return strcmp(cur, "01") == 0 || strcmp(cur, "05") == 0 ? "06" : NULL;
-    return NULL;
-}
-
 /* One row of nib_actions: applied when event_id is set, else refused with error_code. */
 static int action_row(struct lc *c, const struct item *it, int64_t acted_ms, const char *previous,
                       const char *status, const char *event_id, const char *error_code,
@@ -552,7 +540,7 @@ static int apply_nib_action(struct lc *c, struct item *it)
     }
     str_copy(cur, sizeof(cur), PQgetvalue(r, 0, 0));
     PQclear(r);
-    next = nib_next(action, cur);
+    next = decide_nib_next(action, cur);
     if (!next) {
         snprintf(it->dead_message, sizeof(it->dead_message),
                  "%s does not apply to an NIB of status %s", action, cur);

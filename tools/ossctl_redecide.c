@@ -25,7 +25,7 @@
 /* Rows per FETCH, and so per chunk of work (one chunk is replayed as one batch). */
 #define CHUNK_ROWS 2048
 /* Columns of the cursor, in order. */
-enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, C_NIB_NEW };
+enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, C_NIB_NEW, C_SEQ };
 
 /*
  * The stored decisions with their input, in decision order: decision_seq, the order ossd made
@@ -39,7 +39,7 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
     "SELECT submission_id, status, coalesce(reasons::text, '[]'), input, "                         \
     "(extract(epoch FROM decided_at) * 1000)::bigint::text, src_partition::text, "                 \
-    "src_offset::text, coalesce(nib_new::text, '') FROM submissions "                              \
+    "src_offset::text, coalesce(nib_new::text, ''), decision_seq::text AS seq FROM submissions "   \
     "WHERE input IS NOT NULL AND decision_seq IS NOT NULL "                                        \
     "AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) ORDER BY decision_seq"
 /* Rows to replay up to --until ($1), and those without input or order from --since ($2) on. */
@@ -49,6 +49,21 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
     "AND ($2::timestamptz IS NULL OR decided_at >= $2::timestamptz)) "                             \
     "FROM submissions WHERE ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz)"
 #define ACTIVITIES_SQL "SELECT submission_id, kbli, risk FROM activities"
+/*
+ * The NIB actions up to --until ($1), in decision order (their decision_seq and the
+ * submissions' come from one sequence, ossd_decision_seq): the exact input, what was decided
+ * ("applied" or the refusal's code), and the key of the business actor that holds the NIB now
+ * (the replay numbers its actors itself, so an NIB is found by its actor, not by its digits).
+ * Fetched in binary like the cursor: text arrives as its bytes.
+ */
+#define ACTIONS_SQL                                                                                \
+    "SELECT a.action_id, a.input, a.nib::text, a.action, "                                         \
+    "CASE WHEN a.applied THEN 'applied' ELSE coalesce(a.error_code, '?') END, "                    \
+    "coalesce(b.actor_key, ''), a.decision_seq::text AS seq, "                                     \
+    "(extract(epoch FROM a.decided_at) * 1000)::bigint::text "                                     \
+    "FROM nib_actions a LEFT JOIN business_actors b ON b.nib = a.nib "                             \
+    "WHERE $1::timestamptz IS NULL OR a.decided_at <= $1::timestamptz ORDER BY a.decision_seq"
+enum { A_ID, A_INPUT, A_NIB, A_ACTION, A_OLD, A_ACTOR_KEY, A_SEQ, A_DECIDED_MS };
 
 /* One FETCH: its rows, and what the workers made of them. */
 struct row {
@@ -292,6 +307,11 @@ struct replay {
     struct summary sum;
     FILE *csv; /* NULL: no --out */
     struct buf lines, why;
+    const PGresult *actions;  /* the NIB actions (ACTIONS_SQL), or NULL: no table */
+    int next_action;          /* the first not replayed yet */
+    struct strmap action_ids; /* action_id -> (void *)1: consumed by the replay */
+    size_t act_replayed, act_examined, act_changed;
+    struct strmap act_transitions; /* "old -> new" -> count */
 };
 
 /* The outcome name of a new decision. */
@@ -373,6 +393,65 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
                 rp->why.len ? rp->why.data : "");
 }
 
+/* A string member of an NIB action's input, or the stored column when the input lacks it. */
+static const char *input_str(const json_t *doc, const char *key, const char *column)
+{
+    const char *v = json_string_value(json_object_get(doc, key));
+    return v ? v : column;
+}
+
+/*
+ * Replays the stored NIB actions decided before decision number seq (INT64_MAX: all that are
+ * left) on the replay's actors, as store_lifecycle applies them: a second consumption of an
+ * action_id is DUPLICATE_CONFLICT (one with the same bytes was never stored), an NIB whose actor
+ * the replay has not created yet (or no actor holds) NIB_UNKNOWN, a transition decide_nib_next
+ * refuses TRANSITION_INVALID; else the actor's NIB status changes and the decisions after it see
+ * it. The outcome is derived again from the input and the replayed status, never copied from
+ * the stored one, and compared with it.
+ */
+static void replay_actions(struct replay *rp, int64_t seq)
+{
+    const PGresult *a = rp->actions;
+
+    for (; a && rp->next_action < PQntuples(a); rp->next_action++) {
+        int i = rp->next_action;
+        if (strtoll(PQgetvalue(a, i, A_SEQ), NULL, 10) >= seq)
+            break;
+        json_t *doc =
+            json_loadb(PQgetvalue(a, i, A_INPUT), (size_t)PQgetlength(a, i, A_INPUT), 0, NULL);
+        const char *aid = input_str(doc, "action_id", PQgetvalue(a, i, A_ID));
+        const char *what = input_str(doc, "action", PQgetvalue(a, i, A_ACTION));
+        const char *key = PQgetvalue(a, i, A_ACTOR_KEY);
+        struct decide_actor *ac = key[0] ? strmap_get(&rp->d.actors, key) : NULL;
+        const char *new = "applied", *next = NULL;
+
+        if (strmap_get(&rp->action_ids, aid)) {
+            new = "DUPLICATE_CONFLICT";
+        } else {
+            strmap_put(&rp->action_ids, aid, (void *)1);
+            /* An actor of the chunk being replayed exists once its first decision is made. */
+            if (!ac || (ac->is_new && !ac->first_used))
+                new = "NIB_UNKNOWN";
+            else if (!(next = decide_nib_next(what, ac->nib_status)))
+                new = "TRANSITION_INVALID";
+            else
+                snprintf(ac->nib_status, sizeof(ac->nib_status), "%s", next);
+        }
+        json_decref(doc);
+        rp->act_replayed++;
+        if (strtoll(PQgetvalue(a, i, A_DECIDED_MS), NULL, 10) < rp->since_ms)
+            continue;
+        rp->act_examined++;
+        const char *old = PQgetvalue(a, i, A_OLD);
+        if (strcmp(old, new) != 0) {
+            char tr[96];
+            snprintf(tr, sizeof(tr), "%s -> %s", old, new);
+            count(&rp->act_transitions, tr, 1);
+            rp->act_changed++;
+        }
+    }
+}
+
 /* The chunk decided as one batch of the daemon, through its core: duplicates, new actors (the
  * replay numbers them), then each item in order. */
 static void replay_chunk(struct replay *rp, struct chunk *c)
@@ -391,6 +470,7 @@ static void replay_chunk(struct replay *rp, struct chunk *c)
     free(keys);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
+        replay_actions(rp, strtoll(PQgetvalue(c->res, (int)i, C_SEQ), NULL, 10));
         if (it->out_kind == ITEM_DECIDE)
             decide_item(&rp->d, it);
         rp->replayed++;
@@ -478,12 +558,15 @@ static void *fetch_main(void *arg)
 }
 
 /* The activities loader: on a second connection in the snapshot of the first, every stored
- * activity's risk by the submission that registered it ("kbli=risk,..."). */
+ * activity's risk by the submission that registered it ("kbli=risk,..."), then the NIB actions
+ * (ACTIONS_SQL), all in memory: they are few next to the submissions. */
 struct loader {
     pthread_t thread;
     PGconn *conn;
     const char *snapshot;
     struct strmap risks; /* submission_id -> owned string */
+    const char *until;   /* --until, or NULL */
+    PGresult *actions;   /* owned: ACTIONS_SQL, or NULL when there is no nib_actions table */
     int failed;
 };
 
@@ -515,6 +598,19 @@ static void *load_main(void *arg)
         free(strmap_put(&l->risks, sid, b.data));
     }
     PQclear(r);
+    /* The NIB actions, where migration 007 made their table. */
+    r = PQexec(l->conn, "SELECT to_regclass('nib_actions') IS NOT NULL");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        goto fail;
+    int has_actions = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (has_actions) {
+        const char *p[1] = {l->until};
+        r = PQexecParams(l->conn, ACTIONS_SQL, 1, NULL, p, NULL, NULL, 1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            goto fail;
+        l->actions = r;
+    }
     r = PQexec(l->conn, "COMMIT");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         goto fail;
@@ -720,6 +816,7 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     PQclear(r);
     r = NULL;
     load.snapshot = snapshot;
+    load.until = until;
     if (pthread_create(&load.thread, NULL, load_main, &load) != 0) {
         fprintf(stderr, "ossctl: redecide: cannot start a thread\n");
         goto out;
@@ -806,6 +903,7 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
         goto out;
     pthread_mutex_lock(&q.mu);
     q.risks = &load.risks;
+    rp.actions = load.actions;
     pthread_cond_broadcast(&q.work);
     pthread_mutex_unlock(&q.mu);
     /* Replay the oldest chunk once its worker is done, until the fetch thread is at the end. */
@@ -837,6 +935,7 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     }
     if (q.failed)
         goto out;
+    replay_actions(&rp, INT64_MAX); /* those after the last submission */
     if (show)
         fprintf(stderr, "\n");
     if (exec_ok(conn, "COMMIT") != 0)
@@ -863,6 +962,11 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
     print_counts("transitions (old -> new)", &rp.sum.transitions);
     print_counts("reason codes gained", &rp.sum.gained);
     print_counts("reason codes lost", &rp.sum.lost);
+    if (rp.actions) {
+        printf("NIB actions: replayed %zu; examined %zu; %zu would be decided differently\n",
+               rp.act_replayed, rp.act_examined, rp.act_changed);
+        print_counts("NIB actions (old -> new)", &rp.act_transitions);
+    }
     printf("{\"examined\": %zu, \"changed\": %zu, \"seconds\": %.3f}\n", rp.examined, rp.changed,
            seconds);
     fflush(stdout);
@@ -900,6 +1004,9 @@ out:
     strmap_free(&rp.sum.gained, NULL);
     strmap_free(&rp.sum.lost, NULL);
     strmap_free(&load.risks, free);
+    strmap_free(&rp.action_ids, NULL);
+    strmap_free(&rp.act_transitions, NULL);
+    PQclear(load.actions);
     buf_free(&rp.lines);
     buf_free(&rp.why);
     PQclear(r);

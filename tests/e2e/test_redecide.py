@@ -295,3 +295,174 @@ def test_refdata_activate(env):
     assert "active" in r.stdout
     assert env.sql("SELECT version FROM ref_versions WHERE kind = 'kbli' AND active") == \
         [("other",)]
+
+
+# ---- NIB actions in the replay ------------------------------------------------------------------
+
+def nib_topic():
+    return harness.lifecycle_topics()[2]
+
+
+def nib_action(aid, nib, what, i):
+    from test_nib_actions import action
+    from test_status_intake import H, T0
+    return oracle.encode(action(aid, nib, what, T0 + i * H))
+
+
+def lifecycle_corpus(env):
+    """A corpus, then one actor's submissions around a freeze, an unfreeze and a revoke of its
+    NIB (and two actions refused: an unfreeze of an active NIB, an unknown NIB), each phase
+    decided before the next. (daemon, steps, oracle): steps in decision order, ("msg", value)
+    or ("nib", actor key or None (an NIB no actor holds), action)."""
+    d = env.daemon()
+    msgs, _ids = sample.corpus(120, 23, "lc", invalid_ratio=0.15)
+    orc = oracle.Oracle(oracle.RefData.seed())
+    steps = [("msg", v) for _, v in msgs]
+
+    def sub(sid, kbli):
+        return oracle.encode(oracle.submission(sid, birth=(1977, 3, 3), serial=9001,
+                                               kblis=(kbli,)))
+
+    first = sub("nib-a1", "56103")
+    key = oracle.actor_key(json.loads(first))
+    oracle.run_corpus(env, msgs + [(b"nib-a", first)], orc)
+    steps.append(("msg", first))
+    nib = env.sql("SELECT nib FROM submissions WHERE submission_id = 'nib-a1'")[0][0]
+    n_actions = 0
+
+    def act(what, status, aid_nib=None):
+        steps.append(("nib", None if aid_nib else key, what))
+        nonlocal n_actions
+        n_actions += 1
+        env.produce([(nib.encode(), nib_action("rd-na-%d" % n_actions, aid_nib or nib, what,
+                                               n_actions))], nib_topic())
+        harness.wait_for(lambda: env.sql("SELECT count(*) FROM nib_actions")[0][0] >= n_actions,
+                         120, "%d NIB actions" % n_actions, interval=0.2)
+        if status:
+            orc.set_nib_status(key, status)
+
+    def subs(*pairs):
+        for sid, kbli in pairs:
+            v = sub(sid, kbli)
+            orc.feed(v)
+            steps.append(("msg", v))
+            env.produce([(b"nib-a", v)])
+        env.wait_decided(n_decided(orc))
+
+    act("freeze", "05")
+    subs(("nib-a2", "47112"), ("nib-a3", "10710"))
+    act("unfreeze", "01")
+    act("unfreeze", None)  # refused: TRANSITION_INVALID
+    act("freeze", None, aid_nib="8129999999999")  # refused: NIB_UNKNOWN
+    subs(("nib-a4", "14111"), ("nib-a5", "56103"))  # a5: ACTIVITY_DUPLICATE of a1
+    act("revoke", "06")
+    subs(("nib-a6", "45202"))
+    got = dict(env.sql("SELECT submission_id, status FROM submissions "
+                       "WHERE submission_id LIKE %s", "nib-a%"))
+    assert got == {"nib-a1": "issued", "nib-a2": "rejected", "nib-a3": "rejected",
+                   "nib-a4": "issued", "nib-a5": "rejected", "nib-a6": "rejected"}, got
+    assert "NIB_FROZEN" in str(env.sql("SELECT reasons FROM submissions "
+                                       "WHERE submission_id = 'nib-a2'"))
+    assert "NIB_REVOKED" in str(env.sql("SELECT reasons FROM submissions "
+                                        "WHERE submission_id = 'nib-a6'"))
+    assert env.sql("SELECT action, applied, coalesce(error_code, '') FROM nib_actions "
+                   "ORDER BY decision_seq") == [
+        ("freeze", True, ""), ("unfreeze", True, ""), ("unfreeze", False, "TRANSITION_INVALID"),
+        ("freeze", False, "NIB_UNKNOWN"), ("revoke", True, "")]
+    return d, steps, orc
+
+
+NIB_NEXT = {("freeze", "01"): "05", ("unfreeze", "05"): "01", ("revoke", "01"): "06",
+            ("revoke", "05"): "06"}
+
+
+def replay_steps(steps, rd, actions=None):
+    """The oracle over steps with reference data rd: {submission_id: Outcome} of the decided;
+    each NIB action's outcome ("applied" or its code) appended to actions. An action on an
+    actor the oracle does not hold (yet) is NIB_UNKNOWN, one the status refuses
+    TRANSITION_INVALID (docs/lifecycle.md "NIB status")."""
+    o = oracle.Oracle(rd)
+    for s in steps:
+        if s[0] == "msg":
+            o.feed(s[1])
+            continue
+        _, key, what = s
+        if key not in o.actors:
+            got = "NIB_UNKNOWN"
+        else:
+            nxt = NIB_NEXT.get((what, o.nib_status.get(key, "01")))
+            got = "applied" if nxt else "TRANSITION_INVALID"
+            if nxt:
+                o.set_nib_status(key, nxt)
+        if actions is not None:
+            actions.append(got)
+    return {x.sid: x for x in o.outcomes if x.kind in ("issued", "rejected")}
+
+
+def test_nib_actions_replayed_in_decision_order(env):
+    d, steps, orc = lifecycle_corpus(env)
+    d.stop()
+    before = checksum(env)
+    out = os.path.join(env.workdir, "nib.csv")
+    r = redecide(env, d.conf, "--out", out)
+    assert read_csv(out) == [], r.stdout
+    assert last_json(r)["examined"] == n_decided(orc)
+    assert last_json(r)["changed"] == 0
+    assert "NIB actions: replayed 5; examined 5; 0 would be decided differently" in r.stdout
+    assert last_json(redecide(env, d.conf, "--jobs", "1"))["changed"] == 0
+    assert checksum(env) == before
+
+    # a risk change: exactly the oracle's changes, with the NIB statuses set between the same
+    # decisions as they were
+    old = replay_steps(steps, oracle.RefData.seed())
+    rd = oracle.RefData.seed()
+    rd.kbli["14111"][1] = "T"
+    for k in [k for k in rd.scale_risk if k[0] == "14111"]:
+        del rd.scale_risk[k]
+    exp = expected_changes(old, replay_steps(steps, rd))
+    assert "nib-a4" in exp and not {"nib-a2", "nib-a3", "nib-a6"} & set(exp), exp
+    make_risk_version(env, "risk-nib", "14111", "T")
+    before = checksum(env)
+    r = redecide(env, d.conf, "--refdata-version", "kbli=risk-nib", "--out", out)
+    assert last_json(r)["changed"] == len(exp)
+    check_against(read_csv(out), exp)
+    assert "NIB actions: replayed 5; examined 5; 0 would be decided differently" in r.stdout
+    assert checksum(env) == before
+
+
+def test_nib_actions_follow_the_replayed_actors(env):
+    """A retired KBLI rejects the actor's first submission: in the replay its NIB is created
+    later, by the submission decided while it was frozen, so the freeze finds no NIB
+    (NIB_UNKNOWN), the unfreeze an active one (TRANSITION_INVALID), and the submissions in
+    between are issued: exactly the oracle's changes, the actions derived again."""
+    d, steps, orc = lifecycle_corpus(env)
+    d.stop()
+    stored = []
+    old = replay_steps(steps, oracle.RefData.seed(), stored)
+    assert stored == [r[2] or "applied" for r in env.sql(
+        "SELECT action, applied, error_code FROM nib_actions ORDER BY decision_seq")]
+    rd = oracle.RefData.seed()
+    del rd.kbli["56103"]
+    for k in [k for k in rd.scale_risk if k[0] == "56103"]:
+        del rd.scale_risk[k]
+    now = []
+    exp = expected_changes(old, replay_steps(steps, rd, now))
+    assert now == ["NIB_UNKNOWN", "TRANSITION_INVALID", "TRANSITION_INVALID", "NIB_UNKNOWN",
+                   "applied"], now
+    assert {"nib-a1", "nib-a2", "nib-a3"} <= set(exp) and "nib-a6" not in exp, exp
+    env.sql("INSERT INTO ref_versions (kind, version) VALUES ('kbli', 'retired')")
+    env.sql("INSERT INTO ref_kbli SELECT 'retired', code, title, description, risk FROM ref_kbli "
+            "WHERE version = (SELECT version FROM ref_versions WHERE kind = 'kbli' AND active) "
+            "AND code <> '56103'")
+    env.sql("INSERT INTO ref_kbli_risk SELECT 'retired', code, scale, risk FROM ref_kbli_risk "
+            "WHERE version = (SELECT version FROM ref_versions WHERE kind = 'kbli' AND active) "
+            "AND code <> '56103'")
+    before = checksum(env)
+    out = os.path.join(env.workdir, "retired.csv")
+    r = redecide(env, d.conf, "--refdata-version", "kbli=retired", "--out", out)
+    assert last_json(r)["changed"] == len(exp), r.stdout
+    check_against(read_csv(out), exp)
+    assert "NIB actions: replayed 5; examined 5; 2 would be decided differently" in r.stdout
+    assert summary_counts(r.stdout, "NIB actions (old -> new)") == {
+        "applied -> NIB_UNKNOWN": 1, "applied -> TRANSITION_INVALID": 1}
+    assert checksum(env) == before
