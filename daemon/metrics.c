@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "permit.h"
 
 #define MAX_CODES      64 /* distinct label values per family; more go to "OTHER" */
 #define MAX_BUCKETS    16
@@ -60,6 +61,8 @@ struct metrics {
     uint64_t deemed, sweeps, held_watermark, held_kafka; /* the deemed-approval sweep */
     double sweep_last;                                   /* epoch seconds; 0: never */
     long overdue;                                        /* -1 unknown (served as 0) */
+    long permits[METRICS_N_STATUS];                      /* by enum permit_status */
+    int permits_known;                                   /* 0 until a round counted them */
     struct histogram sweep_seconds;
 
     int pg_up;
@@ -73,6 +76,8 @@ struct metrics {
     /* Main thread only. */
     double t_sample, t_backlog;
 };
+
+_Static_assert(METRICS_N_STATUS == PERMIT_REJECTED + 1, "one gauge per permit status");
 
 /* ---- figures ------------------------------------------------------------------ */
 
@@ -192,6 +197,16 @@ void metrics_sweep_overdue(struct metrics *m, long n)
         return;
     pthread_mutex_lock(&m->mu);
     m->overdue = n;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_sweep_permits(struct metrics *m, const long *n)
+{
+    if (!m || !n)
+        return;
+    pthread_mutex_lock(&m->mu);
+    memcpy(m->permits, n, sizeof(m->permits));
+    m->permits_known = 1;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -420,6 +435,12 @@ static void render(struct metrics *m, struct buf *b)
              "permits past their deadline still pending with a running clock after the last "
              "sweep round (a frozen NIB, a held round), counted up to 100,000; 0 until counted");
     buf_printf(b, "ossd_permits_overdue_waiting %ld\n", m->overdue > 0 ? m->overdue : 0);
+    put_head(b, "ossd_permits", "gauge",
+             "permits by status, counted by each deemed-approval sweep round (0 until the "
+             "first round)");
+    for (int i = 0; i < METRICS_N_STATUS; i++)
+        buf_printf(b, "ossd_permits{status=\"%s\"} %ld\n",
+                   permit_status_name((enum permit_status)i), m->permits_known ? m->permits[i] : 0);
     pthread_mutex_unlock(&m->mu);
 }
 

@@ -38,6 +38,10 @@ void metrics_sweep_done(struct metrics *m, size_t approvals, double seconds);
 void metrics_sweep_held(struct metrics *m, const char *reason);
 /* Permits overdue and still pending after a sweep round (-1: unknown); any thread. */
 void metrics_sweep_overdue(struct metrics *m, long n);
+/* Permits by status (indexed by permit.h's enum permit_status, METRICS_N_STATUS of them)
+ * counted by a sweep round; n NULL: unknown (the gauge keeps its last figures); any thread. */
+#define METRICS_N_STATUS 6
+void metrics_sweep_permits(struct metrics *m, const long *n);
 /* Samples the gauges: PostgreSQL up, the consumer lag per partition, the
  * outbox; at most once a second (the backlog query every 5 s). c, ob and st
  * may be NULL (not started yet). Main thread only: it uses st's connection. */

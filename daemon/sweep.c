@@ -31,6 +31,7 @@
 #include "event_permit.h"
 #include "kafkaconf.h"
 #include "log.h"
+#include "permit.h"
 #include "pgconn.h"
 #include "store.h"
 
@@ -433,6 +434,28 @@ static long overdue(struct sweep *s, int64_t t_ms)
     return n;
 }
 
+/* Counts the permits by status into the metrics (one GROUP BY at the sweep's interval). */
+static void count_permits(struct sweep *s)
+{
+    long n[METRICS_N_STATUS] = {0};
+    PGresult *r;
+
+    if (!s->pg || !s->metrics)
+        return;
+    r = PQexec(s->pg, "SELECT status, count(*) FROM permits GROUP BY status");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); i++) {
+            int st = permit_status_parse(PQgetvalue(r, i, 0));
+            if (st >= 0 && st < METRICS_N_STATUS)
+                n[st] = atol(PQgetvalue(r, i, 1));
+        }
+        metrics_sweep_permits(s->metrics, n);
+    } else {
+        pg_failed(s, r, "counting permits by status");
+    }
+    PQclear(r);
+}
+
 static enum round round_once(struct sweep *s)
 {
     struct sweep_mark *marks = NULL;
@@ -453,6 +476,8 @@ static enum round round_once(struct sweep *s)
     if (due <= 0) {
         /* none due may still leave overdue permits of frozen NIBs */
         metrics_sweep_overdue(s->metrics, due == 0 ? overdue(s, now_ms()) : -1);
+        if (due == 0)
+            count_permits(s);
         return due == 0 ? ROUND_IDLE : ROUND_FAILED;
     }
     if (kafka_ok(s) != 0) {
@@ -490,6 +515,7 @@ done:
     free(marks);
     free(stored);
     metrics_sweep_overdue(s->metrics, overdue(s, now_ms()));
+    count_permits(s);
     return rc;
 }
 
