@@ -255,7 +255,8 @@ def main():
         by_status = cur.fetchall()
         print("\npermits by status:\n" + table(by_status, ["status", "permits"]) + "\n")
         cur.execute("SELECT count(*) FILTER (WHERE status_id IS NOT NULL "
-                    "AND dead_letter_id IS NULL), count(*) FILTER (WHERE code = '57' AND status_id IS NULL) FROM permit_history")
+                    "AND dead_letter_id IS NULL), "
+                    "count(*) FILTER (WHERE code = '57' AND status_id IS NULL) FROM permit_history")
         applied, deemed = cur.fetchone()
         print("status updates: %d sent, %d applied, %d refused (dead letters); deemed approvals "
               "(code 57): %d\n" % (len(updates), applied, status_dead, deemed))
