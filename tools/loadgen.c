@@ -28,6 +28,13 @@
  * --manifest, one line per message says what ossd must do with it:
  *   SEQ <TAB> SUBMISSION_ID|- <TAB> issued|rejected|duplicate|dead:CODE <TAB> KIND
  * The benchmark uses it to check that every submission was decided once.
+ *
+ * With --status-permits FILE it produces instead the agencies' oss.license-status.v1 updates
+ * (keyed by permit_id) for a share (--status-share) of the permits listed in FILE, one
+ * permit_id per line (ossd assigns the NIB, so the list is read back after the submissions are
+ * decided, e.g. psql -Atc "SELECT permit_id FROM permits WHERE status =
+ * 'pending_verification'"), plus a few invalid ones (loadgen_status_plan, loadgen_status_bad);
+ * the manifest then says applied or dead:CODE of each status_id.
  */
 
 #include <errno.h>
@@ -90,8 +97,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 struct options {
     const char *brokers, *topic, *prefix, *compression, *manifest;
+    const char *status_permits, *status_topic; /* status mode when status_permits */
     uint64_t n, seed;
-    double rate, invalid_ratio, repeat_ratio;
+    double rate, invalid_ratio, repeat_ratio, status_share;
     int64_t epoch;
     int stats, credits;
     const char *xprops[MAX_XPROPS];
@@ -117,6 +125,10 @@ static void usage(FILE *out)
         "  --manifest FILE       write what ossd must do with each message\n"
         "  --credits-stdin       produce only up to the latest total read from stdin\n"
         "                        (one integer per line; EOF lifts the limit)\n"
+        "  --status-permits FILE instead of submissions, status updates for the permits of\n"
+        "                        FILE (one permit_id a line), and a few invalid ones\n"
+        "  --status-share X      share of the listed permits given updates, 0-1 (default 1)\n"
+        "  --status-topic NAME   default oss.license-status.v1\n"
         "  -X PROP=VALUE         any librdkafka producer property (repeatable)\n"
         "  --stats               progress every second on stderr, a summary on stdout\n"
         "Exit status: 0 when every message was delivered, 1 otherwise, 2 on usage errors.\n");
@@ -158,6 +170,8 @@ static int parse_args(int argc, char **argv, struct options *o)
     o->compression = "none";
     o->invalid_ratio = 0.05;
     o->repeat_ratio = 0.15;
+    o->status_share = 1;
+    o->status_topic = "oss.license-status.v1";
     o->epoch = (int64_t)time(NULL);
     snprintf(prefix, sizeof(prefix), "lg-%lx%lx", (unsigned long)time(NULL),
              (unsigned long)getpid());
@@ -187,6 +201,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->prefix = val;
         else if (!strcmp(a, "--compression"))
             o->compression = val;
+        else if (!strcmp(a, "--status-permits"))
+            o->status_permits = val;
+        else if (!strcmp(a, "--status-topic"))
+            o->status_topic = val;
+        else if (!strcmp(a, "--status-share") && parse_num(val, 0, 1, &v) == 0)
+            o->status_share = v;
         else if (!strcmp(a, "--manifest"))
             o->manifest = val;
         else if (!strcmp(a, "-X") && o->n_xprops < MAX_XPROPS)
@@ -264,6 +284,94 @@ fail:
     return NULL;
 }
 
+/* ---- status mode ------------------------------------------------------------------ */
+
+static int permit_id_ok(const char *p)
+{
+    static const char shape[] = "0000000000000-00000-000000";
+    if (strlen(p) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? p[i] != '-' : (p[i] < '0' || p[i] > '9'))
+            return 0;
+    return 1;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* The status updates for o's permit list into *out (caller frees) and *n; 0, or -1 with a
+ * message on stderr. Each permit is chosen with probability status_share (by seed and line). */
+static int status_messages(const struct options *o, struct loadgen_msg **out, uint64_t *n)
+{
+    FILE *f = fopen(o->status_permits, "r");
+    struct loadgen_msg *v = NULL, *nv;
+    size_t cap = 0, len = 0;
+    uint64_t line = 0, chosen = 0;
+    int64_t at_ms = now_ms();
+    char buf[256], first[32] = "";
+    int rc = -1;
+
+    if (!f) {
+        fprintf(stderr, "loadgen: %s: %s\n", o->status_permits, strerror(errno));
+        return -1;
+    }
+    while (fgets(buf, sizeof(buf), f)) {
+        buf[strcspn(buf, "\t \r\n")] = '\0';
+        line++;
+        if (!buf[0])
+            continue;
+        if (!permit_id_ok(buf)) {
+            fprintf(stderr, "loadgen: %s:%" PRIu64 ": not a permit_id\n", o->status_permits, line);
+            goto out;
+        }
+        if ((double)(mix64(o->seed ^ mix64(line)) >> 11) / 9007199254740992.0 >= o->status_share)
+            continue;
+        if (len + LOADGEN_STATUS_MAX > cap) {
+            cap = cap ? cap * 2 : 1024;
+            nv = realloc(v, cap * sizeof(*v));
+            if (!nv)
+                goto oom;
+            v = nv;
+        }
+        if (!first[0])
+            snprintf(first, sizeof(first), "%s", buf);
+        len += (size_t)loadgen_status_plan(o->prefix, buf, chosen, at_ms + (int64_t)chosen * 10,
+                                           v + len);
+        chosen++;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "loadgen: %s: read error\n", o->status_permits);
+        goto out;
+    }
+    if (first[0]) {
+        nv = realloc(v, (len + LOADGEN_STATUS_BAD) * sizeof(*v));
+        if (!nv)
+            goto oom;
+        v = nv;
+        for (int k = 0; k < LOADGEN_STATUS_BAD; k++)
+            loadgen_status_bad(o->prefix, first, k, at_ms + (int64_t)chosen * 10, v + len++);
+    }
+    fprintf(stderr, "loadgen: %" PRIu64 " of %" PRIu64 " listed permits get status updates\n",
+            chosen, line);
+    *out = v; /* ownership to the caller */
+    v = NULL;
+    *n = len;
+    rc = 0;
+    goto out;
+oom:
+    fprintf(stderr, "loadgen: out of memory\n");
+out:
+    free(v);
+    fclose(f);
+    return rc;
+}
+
 /* ---- main loop -------------------------------------------------------------------- */
 
 static void sleep_until(double t)
@@ -319,6 +427,7 @@ int main(int argc, char **argv)
     struct loadgen_msg *m = malloc(sizeof(*m));
     rd_kafka_t *rk = NULL;
     FILE *manifest = NULL;
+    struct loadgen_msg *status = NULL; /* status mode: every message, owned */
     uint64_t produced = 0, bytes = 0, limit = UINT64_MAX, last_produced = 0;
     double t0, next_stats, last_t, interval;
     int rc = 1;
@@ -346,6 +455,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: out of memory\n");
         goto out;
     }
+    if (o.status_permits) {
+        if (status_messages(&o, &status, &o.n) != 0)
+            goto out;
+        o.topic = o.status_topic;
+    }
     if (o.manifest) {
         manifest = fopen(o.manifest, "w");
         if (!manifest) {
@@ -366,10 +480,13 @@ int main(int argc, char **argv)
     for (uint64_t seq = 1; seq <= o.n && !stop_flag; seq++) {
         rd_kafka_resp_err_t err;
 
-        loadgen_gen_next(g, seq, m);
+        if (status)
+            *m = status[seq - 1];
+        else
+            loadgen_gen_next(g, seq, m);
         if (manifest)
             fprintf(manifest, "%" PRIu64 "\t%s\t%s\t%s\n", seq, m->id[0] ? m->id : "-", m->expect,
-                    loadgen_kind_name(m->kind));
+                    m->kind < 0 ? "status" : loadgen_kind_name(m->kind));
         while (o.credits && produced >= limit && !stop_flag) {
             rd_kafka_poll(rk, 0);
             limit = read_credits(limit, 20);
@@ -449,6 +566,7 @@ out:
     if (rk)
         rd_kafka_destroy(rk);
     loadgen_gen_free(g);
+    free(status);
     free(m);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "timeutil.h"
 
@@ -782,7 +783,7 @@ void loadgen_gen_next(struct loadgen_gen *g, uint64_t seq, struct loadgen_msg *m
         memcpy(m->value, e->value, e->len);
         m->len = e->len;
         m->value[m->len] = '\0';
-        memcpy(m->key, e->key, sizeof(m->key));
+        memcpy(m->key, e->key, sizeof(e->key)); /* e->key is the shorter */
         memcpy(m->id, e->id, sizeof(m->id));
         m->kind = kind;
         if (kind == K_REDELIVERY) {
@@ -894,4 +895,77 @@ const char *loadgen_kind_name(int kind)
 uint64_t loadgen_kind_count(const struct loadgen_gen *g, int kind)
 {
     return kind >= 0 && kind < LOADGEN_KINDS ? g->count[kind] : 0;
+}
+
+/* ---- status updates --------------------------------------------------------------------- */
+
+static void status_msg(struct loadgen_msg *m, const char *prefix, const char *sid_tail,
+                       const char *permit_id, const char *code, int64_t at_ms, const char *extra,
+                       const char *expect)
+{
+    char at[96] = "";
+    time_t sec = (time_t)(at_ms / 1000);
+    struct tm tm;
+
+    if (at_ms >= 0 && gmtime_r(&sec, &tm))
+        snprintf(at, sizeof(at), "\"status_at\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00\",",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(at_ms % 1000));
+    snprintf(m->id, sizeof(m->id), "%.40s-st-%.30s", prefix, sid_tail);
+    snprintf(m->key, sizeof(m->key), "%s", permit_id);
+    int n = snprintf(m->value, sizeof(m->value),
+                     "{\"schema\":\"oss.license-status.v1\",\"status_id\":\"%s\","
+                     "\"permit_id\":\"%.40s\",\"nib\":\"%.13s\",\"code\":\"%s\",%s"
+                     "\"agency\":\"DINKES-3374\"%s}",
+                     m->id, permit_id, permit_id, code, at, extra);
+    m->len = n > 0 && (size_t)n < sizeof(m->value) ? (size_t)n : 0;
+    m->expect = expect;
+    m->kind = -1;
+}
+
+int loadgen_status_plan(const char *prefix, const char *permit_id, uint64_t i, int64_t at_ms,
+                        struct loadgen_msg m[LOADGEN_STATUS_MAX])
+{
+    static const char *const codes[6][3] = {
+        {"30", "50", NULL}, {"52", NULL, NULL}, {"90", NULL, NULL},
+        {"41", "42", NULL}, {"20", NULL, NULL}, {NULL, NULL, NULL},
+    };
+    const char *const *c = codes[i % 6];
+    char tail[32];
+    int n = 0;
+
+    snprintf(tail, sizeof(tail), "%" PRIu64 "-0", i);
+    status_msg(&m[n++], prefix, tail, permit_id, "10", at_ms, "", "applied");
+    for (int k = 0; k < 3 && c[k]; k++) {
+        snprintf(tail, sizeof(tail), "%" PRIu64 "-%d", i, n);
+        status_msg(&m[n], prefix, tail, permit_id, c[k], at_ms + n,
+                   !strcmp(c[k], "50") ? ",\"permit_number\":\"503/DPMPTSP\"" : "", "applied");
+        n++;
+    }
+    if (i % 12 == 2) { /* a verdict on a permit already rejected */
+        snprintf(tail, sizeof(tail), "%" PRIu64 "-%d", i, n);
+        status_msg(&m[n], prefix, tail, permit_id, "50", at_ms + n, "", "dead:TRANSITION_INVALID");
+        n++;
+    }
+    return n;
+}
+
+void loadgen_status_bad(const char *prefix, const char *permit_id, int k, int64_t at_ms,
+                        struct loadgen_msg *m)
+{
+    char unknown[40];
+
+    switch (k) {
+    case 0:
+        snprintf(unknown, sizeof(unknown), "%.13s-99999-337401", permit_id);
+        status_msg(m, prefix, "unknown", unknown, "10", at_ms, "", "dead:PERMIT_UNKNOWN");
+        snprintf(m->key, sizeof(m->key), "%.26s", unknown);
+        break;
+    case 1:
+        status_msg(m, prefix, "withdrawn", permit_id, "91", at_ms, "", "dead:CODE_UNKNOWN");
+        break;
+    default:
+        status_msg(m, prefix, "schema", permit_id, "10", -1, "", "dead:SCHEMA_INVALID");
+        break;
+    }
 }

@@ -21,7 +21,7 @@ struct loadgen_params {
 struct loadgen_msg {
     char value[LOADGEN_MSG_MAX];
     size_t len;
-    char key[20];
+    char key[32];       /* the applicant, or a permit_id */
     char id[80];        /* "" when the message has no readable id */
     const char *expect; /* what ossd must do: issued, rejected, duplicate or dead:CODE */
     int kind;           /* 0 .. LOADGEN_KINDS-1 */
@@ -39,5 +39,26 @@ void loadgen_gen_next(struct loadgen_gen *g, uint64_t seq, struct loadgen_msg *m
 /* The name of a kind ("valid", "nik_invalid", ...), and how many of it g generated. */
 const char *loadgen_kind_name(int kind);
 uint64_t loadgen_kind_count(const struct loadgen_gen *g, int kind);
+
+/* ---- oss.license-status.v1 updates (--status-permits) ------------------------------------ */
+
+#define LOADGEN_STATUS_MAX 4 /* updates of one permit at most */
+#define LOADGEN_STATUS_BAD 3 /* the invalid ones of a run: unknown permit, code 91, schema */
+
+/* The agency's updates of one listed permit (permit_id "<nib>-<kbli>-<district>", borrowed),
+ * the i-th (0-based) chosen of the list, in a realistic mix by i: received (10) then one of
+ * 30+50 issued, 52 provisional, 90 rejected (every other one followed by a 50:
+ * TRANSITION_INVALID), 41+42 stopped and resumed, 20 progress only, or nothing more. status_at
+ * at_ms + k (UTC). Writes up to LOADGEN_STATUS_MAX messages into m (key = permit_id, id =
+ * status_id "<prefix>-st-<i>-<k>", expect "applied" or "dead:CODE", kind -1) and returns how
+ * many. */
+int loadgen_status_plan(const char *prefix, const char *permit_id, uint64_t i, int64_t at_ms,
+                        struct loadgen_msg m[LOADGEN_STATUS_MAX]);
+
+/* The k-th (0 .. LOADGEN_STATUS_BAD-1) invalid update, about permit_id (borrowed): for an
+ * unknown permit of its NIB (PERMIT_UNKNOWN), with the withdrawn code 91 (CODE_UNKNOWN), and
+ * without status_at (SCHEMA_INVALID). */
+void loadgen_status_bad(const char *prefix, const char *permit_id, int k, int64_t at_ms,
+                        struct loadgen_msg *m);
 
 #endif
