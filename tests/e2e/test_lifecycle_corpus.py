@@ -10,7 +10,10 @@ code, every dead letter's code, every status-changed and nib-status-changed even
 the offsets stored per topic (= applied + skipped + dead letters) are compared with the model."""
 import collections
 import datetime
+import json
 import random
+import threading
+import time
 
 import harness
 import lifecycle
@@ -175,6 +178,78 @@ def produce_phase(env, model, phase, sent):
             env.produce(batch, topics[kind])
             sent[kind] += len(batch)
             wait_offsets(env, topics[kind], sent[kind])
+
+
+class Flow:
+    """Status updates and NIB actions flowing alongside a fault (tests/e2e/test_faults.py):
+    made over permits of real decisions (start() needs a running ossd), produced in chunks in a
+    thread, then checked with exact accounting per topic by check()."""
+
+    def __init__(self, env, n=16, prefix="flow", seed=7):
+        self.env = env
+        self.permits = make_permits(env, n, prefix="lc" + prefix)  # ids of its own
+        self.ids = {r[0] for r in env.sql("SELECT submission_id FROM submissions")}
+        rnd = random.Random(seed)
+        self.st, self.na = [], []
+        for i, (pid, nib) in enumerate(self.permits):
+            for j in range(10):  # mostly progress, some refused, a few verdicts and duplicates
+                code = rnd.choice(["10", "11", "20", "41", "42", "43", "44", "60", "57", "50"])
+                doc = update("fl-%s-%d-%d" % (prefix, i, j), pid, nib, code, T0 + j * H)
+                self.st.append((pid.encode(), encode(doc)))
+                if rnd.random() < 0.1:
+                    self.st.append((pid.encode(), encode(doc)))  # a redelivery: skipped
+            if i % 3 == 0:
+                for j, what in enumerate(["freeze", "unfreeze", "freeze", "revoke", "unfreeze"]):
+                    doc = action("fa-%s-%d-%d" % (prefix, i, j), nib, what, T0 + j * H)
+                    self.na.append((nib.encode(), encode(doc)))
+        self.thread = None
+
+    def start(self, chunks=8, pause=0.5):
+        def run():
+            k = max(1, len(self.st) // chunks)
+            for c in range(chunks + 1):
+                self.env.produce(self.st[c * k:(c + 1) * k] if c < chunks else self.st[c * k:],
+                                 harness.lifecycle_topics()[0])
+                if c == chunks // 2:
+                    self.env.produce(self.na, nib_topic())
+                time.sleep(pause)
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def join(self):
+        self.thread.join()
+
+    def check(self, timeout=300):
+        """Per topic: offsets stored = applied + skipped + dead letters; every message recorded
+        once (a permit's history: applied + refused, all permits being known); one event id per
+        applied message, every one published."""
+        env, status_topic = self.env, harness.lifecycle_topics()[0]
+        self.join()
+        wait_offsets(env, status_topic, len(self.st), timeout=timeout)
+        wait_offsets(env, nib_topic(), len(self.na), timeout=timeout)
+        distinct = {json.loads(v)["status_id"] for _, v in self.st}
+        hist = env.sql("SELECT status_id, error_code, event_id::text FROM permit_history")
+        assert sorted(r[0] for r in hist) == sorted(distinct)
+        dead_st = env.sql("SELECT count(*) FROM dead_letters WHERE src_topic = %s",
+                          status_topic)[0][0]
+        applied_st = [r for r in hist if r[1] is None]
+        assert len(applied_st) + (len(self.st) - len(distinct)) + dead_st == len(self.st)
+        assert dead_st == len(hist) - len(applied_st)
+        acts = env.sql("SELECT action_id, applied, event_id::text FROM nib_actions")
+        assert sorted(r[0] for r in acts) == sorted(json.loads(v)["action_id"] for _, v in self.na)
+        dead_na = env.sql("SELECT count(*) FROM dead_letters WHERE src_topic = %s",
+                          nib_topic())[0][0]
+        applied_na = [r for r in acts if r[1]]
+        assert len(applied_na) + dead_na == len(self.na)
+        want = {r[2] for r in applied_st} | {r[2] for r in applied_na}
+        assert len(want) == len(applied_st) + len(applied_na)
+        events = env.collector(harness.TOPICS[1])
+
+        def ours(m):
+            return {e["id"] for e in harness.events(m) if e["type"] in (STATUS_EV, NIB_EV)}
+        events.wait(lambda m: ours(m) >= want, timeout, "an event per applied message")
+        events.poll(1.0)
+        assert ours(events.messages) == want
 
 
 def test_lifecycle_corpus(env):
