@@ -60,8 +60,19 @@ class Model:
         self.status_events = {}  # status_id -> the model's change
         self.nib_events = {}  # action_id -> (nib, status, previous_status, action, acted_at ms)
         self.applied = self.skipped = 0
+        self.outcomes = {}    # id -> the outcomes of its messages, in order
 
     def status(self, doc, raw):
+        r = self._status(doc, raw)
+        self.outcomes.setdefault(doc["status_id"], []).append(r)
+        return r
+
+    def action(self, doc, raw):
+        r = self._action(doc, raw)
+        self.outcomes.setdefault(doc["action_id"], []).append(r)
+        return r
+
+    def _status(self, doc, raw):
         sid, pid = doc["status_id"], doc["permit_id"]
         if sid in self.seen:
             if self.seen[sid] == raw:
@@ -88,7 +99,7 @@ class Model:
         self.status_events[sid] = r
         return r["status"]
 
-    def action(self, doc, raw):
+    def _action(self, doc, raw):
         aid, nib = doc["action_id"], doc["nib"]
         if aid in self.seen:
             if self.seen[aid] == raw:
@@ -122,7 +133,8 @@ def tricky(permits):
     st.append(update("tr-equal", p0, n0, "11", thu + 4 * 24 * H))    # equal: applied
     dup = update("tr-dup", p1, n1, "43", T0)
     st += [dup, dict(dup), dict(dup, code="41")]                    # same bytes; other bytes
-    st.append(update("tr-44", p1, n1, "44", T0 + 30 * 24 * H))       # a restart over New Year
+    st.append(update("tr-44", p1, n1, "44", T0 + 10 * 24 * H))       # Thu the 31st: a restart
+    st.append(update("tr-44-10", p1, n1, "10", T0 + 10 * 24 * H))    # whose N spans 2027-01-01
     st.append(update("tr-nopermit", "8129999999999-56290-337401", "8129999999999", "10", T0))
     st.append(update("tr-othernib", p2, n3, "10", T0))
     acts = [action("tr-freeze", n2, "freeze", T0), action("tr-revoke", n3, "revoke", T0)]
@@ -271,6 +283,23 @@ def test_lifecycle_corpus(env):
     for phase in tricky(permits) + random_phases(rng, permits[4:], nphases=6):
         produce_phase(env, model, phase, sent)
 
+    # the tricky sequences did what they are for (the model agreeing is checked below)
+    want_tricky = {"tr-stop": ["pending_verification"], "tr-resume": ["pending_verification"],
+                   "tr-back": ["TRANSITION_INVALID"], "tr-equal": ["pending_verification"],
+                   "tr-dup": ["pending_verification", "skipped", "DUPLICATE_CONFLICT"],
+                   "tr-44": ["pending_verification"], "tr-44-10": ["pending_verification"],
+                   "tr-nopermit": ["PERMIT_UNKNOWN"], "tr-othernib": ["PERMIT_UNKNOWN"],
+                   "tr-freeze": ["05"], "tr-revoke": ["06"],
+                   "tr-freeze-dup": ["05", "skipped", "DUPLICATE_CONFLICT"],
+                   "tr-frozen": ["issued"], "tr-revoked": ["TRANSITION_INVALID"],
+                   "tr-nonib": ["NIB_UNKNOWN"]}
+    assert {k: v for k, v in model.outcomes.items() if k.startswith("tr-")} == want_tricky
+    # 41 Thu the 24th, 42 Mon the 28th: of the 24th to the 27th only the 24th is a working day
+    # (the 25th is a holiday, then a weekend), so the deadline moved by one working day
+    p0 = permits[0][0]
+    first = cal.deadline(*rows[p0])[0]
+    assert env.sql("SELECT last_day FROM permits WHERE permit_id = %s", p0)[0][0] == \
+        cal.add(first, 1) == model.permits[p0][1].last_day
     # each permit: its final state
     for pid, status, clock, last_day, due, last_at in env.sql(
             "SELECT permit_id, status, clock, last_day, sla_due, last_status_at FROM permits"):
