@@ -17,6 +17,7 @@ import time
 
 import harness
 import lifecycle
+import sample
 from test_nib_actions import action, nib_topic, wait_offsets
 from test_status_intake import encode, make_permits, update
 
@@ -280,6 +281,30 @@ def test_lifecycle_corpus(env):
 
     rng = random.Random(SEED)
     sent = {"s": 0, "a": 0}
+    # an update for a permit that does not exist yet: PERMIT_UNKNOWN; the permit is made by a
+    # later decision (the first actor's second submission, NIB reused), then an update applies
+    first = sample.Generator(seed=11, invalid_ratio=0, repeat_ratio=0, prefix="corp").valid()
+    (p0, n0), = env.sql("SELECT permit_id, nib FROM permits WHERE submission_id = %s",
+                        first["submission_id"])
+    late_kbli = "56102"
+    late = "%s-%s-%s" % (n0, late_kbli, p0.split("-")[2])
+    produce_phase(env, model, [("s", update("tr-early", late, n0, "10", T0))], sent)
+    first["applicant"]["type"] = "02"
+    first["applicant"].pop("npwp", None)
+    first["submission_id"] = "corp-late-1"
+    first["business"]["activities"] = [{"kbli": late_kbli}]
+    env.produce([(sample.key_of(first), sample.encode(first))])
+    env.wait_decided(len(permits) + 1)
+    got = env.sql("SELECT permit_id, risk, decided_at, sla_days, sla_due FROM permits "
+                  "WHERE submission_id = 'corp-late-1'")
+    assert [r[0] for r in got] == [late], (got, env.sql(
+        "SELECT status, reasons::text FROM submissions WHERE submission_id = 'corp-late-1'"))
+    (_, risk, decided, n, due), = got
+    model.permits[late] = (n0, lifecycle.Permit(risk, ts_ms(decided), n, cal))
+    model.kept[late] = (model.permits[late][1].last_day, model.permits[late][1].due)
+    assert model.permits[late][1].due == ts_ms(due)
+    late_code = "10" if risk in ("MT", "T") else "60"
+    produce_phase(env, model, [("s", update("tr-late", late, n0, late_code, T0))], sent)
     for phase in tricky(permits) + random_phases(rng, permits[4:], nphases=6):
         produce_phase(env, model, phase, sent)
 
@@ -292,7 +317,8 @@ def test_lifecycle_corpus(env):
                    "tr-freeze": ["05"], "tr-revoke": ["06"],
                    "tr-freeze-dup": ["05", "skipped", "DUPLICATE_CONFLICT"],
                    "tr-frozen": ["issued"], "tr-revoked": ["TRANSITION_INVALID"],
-                   "tr-nonib": ["NIB_UNKNOWN"]}
+                   "tr-nonib": ["NIB_UNKNOWN"], "tr-early": ["PERMIT_UNKNOWN"],
+                   "tr-late": [model.permits[late][1].status]}
     assert {k: v for k, v in model.outcomes.items() if k.startswith("tr-")} == want_tricky
     # 41 Thu the 24th, 42 Mon the 28th: of the 24th to the 27th only the 24th is a working day
     # (the 25th is a holiday, then a weekend), so the deadline moved by one working day
