@@ -7,16 +7,24 @@ import time
 import harness
 import pytest
 import sample
+from test_lifecycle_corpus import Flow
 
 
-def test_postgres_stopped_and_restarted_mid_stream(env):
+@pytest.mark.parametrize("lifecycle", [False, True], ids=["submissions", "lifecycle"])
+def test_postgres_stopped_and_restarted_mid_stream(env, lifecycle):
+    """With lifecycle: status updates and NIB actions flow through the outage too."""
     msgs, ids = sample.corpus(6000, 11, "pgout")
     d = env.daemon(batch_max=200)
+    flow = Flow(env, prefix="pgout") if lifecycle else None
+    if flow:
+        ids |= flow.ids
     env.produce(msgs[:2000])
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 0, 60,
                      "first decisions")
     env.stack.devstack("stop", "pg")
     try:
+        if flow:
+            flow.start()  # produced while PostgreSQL is down, consumed as it comes back
         env.produce(msgs[2000:])
         harness.wait_for(lambda: "PostgreSQL unavailable" in d.log_since_start(), 30,
                          "the outage to be noticed")
@@ -25,6 +33,8 @@ def test_postgres_stopped_and_restarted_mid_stream(env):
     finally:
         env.stack.devstack("start", "pg")
     env.check_exact(ids)
+    if flow:
+        flow.check()
     log = d.log_since_start()
     assert log.count("PostgreSQL unavailable") == 1, "state changes are logged once"
     assert "available again" in log
@@ -49,11 +59,18 @@ def test_kafka_brokers_down_and_up(env):
 COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sticky\n"
 
 
-@pytest.mark.parametrize("strategy", ["eager", "cooperative"])
-def test_three_instances_one_killed_and_restarted(env, strategy):
+@pytest.mark.parametrize("strategy,lifecycle", [("eager", False), ("cooperative", False),
+                                                ("eager", True)],
+                         ids=["eager", "cooperative", "eager-lifecycle"])
+def test_three_instances_one_killed_and_restarted(env, strategy, lifecycle):
+    """With lifecycle: status updates and NIB actions flow through the kill too."""
     msgs, ids = sample.corpus(9000, 13, "group")
     extra = COOPERATIVE if strategy == "cooperative" else ""
     ds = [env.daemon(batch_max=200, name="ossd%d" % i, extra=extra) for i in range(3)]
+    flow = Flow(env, prefix="group") if lifecycle else None
+    if flow:
+        ids |= flow.ids
+        flow.start()
     producer = threading.Thread(target=lambda: env.produce(msgs))
     producer.start()
     harness.wait_for(lambda: env.sql("SELECT count(*) FROM submissions")[0][0] > 500, 120,
@@ -63,6 +80,8 @@ def test_three_instances_one_killed_and_restarted(env, strategy):
     ds[1].start()
     producer.join()
     env.check_exact(ids)
+    if flow:
+        flow.check()
     assert all(d.alive() for d in ds)
 
 
