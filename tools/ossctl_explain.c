@@ -174,16 +174,22 @@ static int load_nib(PGconn *conn, const PGresult *sub, json_t **out)
 static int load_permits(PGconn *conn, const char *id, json_t **out)
 {
     const char *params[1] = {id};
-    PGresult *r =
-        query(conn,
-              "SELECT a.kbli, a.district, a.risk, a.permit, p.permit_id, p.status, "
-              "p.clock, " TS(
-                  "p.sla_due") " FROM activities a "
-                               "JOIN submissions s ON s.submission_id = a.submission_id "
-                               "LEFT JOIN permits p ON p.permit_id = "
-                               "  s.nib || '-' || a.kbli || '-' || replace(a.district, '.', '') "
-                               "WHERE a.submission_id = $1 ORDER BY a.kbli, a.district",
-              1, params);
+    PGresult *r = query(
+        conn,
+        "SELECT a.kbli, a.district, a.risk, a.permit, p.permit_id, p.status, "
+        /* A permit row keeps its last deadline after the clock ends (an audit trail);
+         * explain gives the deadline only while it runs, like the events. */
+        "p.clock, " TS(
+            "CASE WHEN p.clock = 'running' THEN p.sla_due END") " FROM activities a "
+                                                                "JOIN submissions s ON "
+                                                                "s.submission_id = a.submission_id "
+                                                                "LEFT JOIN permits p ON "
+                                                                "p.permit_id = "
+                                                                "  s.nib || '-' || a.kbli || '-' "
+                                                                "|| replace(a.district, '.', '') "
+                                                                "WHERE a.submission_id = $1 ORDER "
+                                                                "BY a.kbli, a.district",
+        1, params);
     if (!r)
         return -1;
     *out = json_array();
