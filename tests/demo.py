@@ -230,7 +230,7 @@ def main():
             logf.write("\n==== 40 days later ====\n")
             logf.flush()
             faked = dict(os.environ, FAKETIME="+40d", FAKETIME_DONT_RESET="1",
-                         LD_PRELOAD=CNDSHIM + ":" + FAKETIME_LIB)
+                         LD_PRELOAD=harness.preload(CNDSHIM, FAKETIME_LIB))
             ossd = subprocess.Popen([harness.OSSD, "--config", conf2, "--log-target", "stderr"],
                                     stdout=logf, stderr=subprocess.STDOUT, env=faked)
 

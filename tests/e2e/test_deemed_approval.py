@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(FAKETIME_LIB),
 
 def faked_env(offset="+40d"):
     return dict(os.environ, FAKETIME=offset, FAKETIME_DONT_RESET="1",
-                LD_PRELOAD=CNDSHIM + ":" + FAKETIME_LIB)
+                LD_PRELOAD=harness.preload(CNDSHIM, FAKETIME_LIB))
 
 
 def sweep_conf(interval=1):

@@ -24,6 +24,19 @@ from confluent_kafka.admin import AdminClient, NewTopic
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(REPO, "build")
 OSSD = os.path.join(BUILD, "ossd")
+
+
+def preload(*libs):
+    """An LD_PRELOAD value for libs (libfaketime and the shim). A build with AddressSanitizer
+    (make SANITIZE=address,...) needs its runtime first in the library list, or the sanitized
+    binary refuses to start: it is put in front when build/ossd links it."""
+    try:
+        out = subprocess.run(["ldd", OSSD], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        out = ""
+    first = [line.split("=>")[1].split()[0] for line in out.splitlines()
+             if "libasan.so" in line and "=>" in line][:1]
+    return ":".join(first + list(libs))
 OSSCTL = os.path.join(BUILD, "ossctl")
 MOCKBROKER = os.path.join(BUILD, "ossd-mockbroker")
 TOPICS = ("oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq")
