@@ -195,6 +195,36 @@ static void rejected_data(struct buf *b, const struct item *it, const char *deci
     buf_putc(b, '}');
 }
 
+void event_envelope(struct buf *out, const struct event_ctx *ec, const char *id, const char *type,
+                    const char *subject, const char *time, const char *schema_file)
+{
+    /* "<schema_base>/events/<schema_file>", cut to 511 bytes as snprintf into 512 made it */
+    char schema[512];
+    size_t n = strnlen(ec->schema_base, sizeof(schema) - 1);
+    const char *parts[2] = {"/events/", schema_file};
+
+    memcpy(schema, ec->schema_base, n);
+    for (size_t i = 0; i < 2; i++) { /* memcpy, not snprintf: this is on every event */
+        size_t t = strlen(parts[i]);
+        if (t > sizeof(schema) - 1 - n)
+            t = sizeof(schema) - 1 - n;
+        memcpy(schema + n, parts[i], t);
+        n += t;
+    }
+    schema[n] = '\0';
+
+    buf_puts(out, "{\"specversion\":\"1.0\",\"id\":");
+    jsonw_str(out, id);
+    field(out, "source", ec->source);
+    field(out, "type", type);
+    field(out, "subject", subject);
+    field(out, "time", time);
+    field(out, "datacontenttype", "application/json");
+    field(out, "dataschema", schema);
+    field(out, "partitionkey", subject);
+    buf_puts(out, ",\"data\":");
+}
+
 void event_build(const struct event_ctx *ec, const struct item *it, int64_t decided_ms,
                  struct buf *out, struct buf *key)
 {
@@ -202,28 +232,8 @@ void event_build(const struct event_ctx *ec, const struct item *it, int64_t deci
     const char *pkey = it->out_rejected ? it->submission_id : it->nib;
 
     format_rfc3339_ms(decided_ms, decided);
-    buf_puts(out, "{\"specversion\":\"1.0\",\"id\":");
-    jsonw_str(out, it->event_id);
-    field(out, "source", ec->source);
-    field(out, "type", it->event_type);
-    field(out, "subject", pkey);
-    field(out, "time", decided);
-    field(out, "datacontenttype", "application/json");
-    /* "<schema_base>/events/<rejected|issued>.v1.json", as snprintf into 512 bytes made it */
-    {
-        char schema[512];
-        size_t n = strnlen(ec->schema_base, sizeof(schema) - 1);
-        const char *tail = it->out_rejected ? "/events/rejected.v1.json" : "/events/issued.v1.json";
-        size_t t = strlen(tail);
-        if (t > sizeof(schema) - 1 - n)
-            t = sizeof(schema) - 1 - n;
-        memcpy(schema, ec->schema_base, n);
-        memcpy(schema + n, tail, t);
-        schema[n + t] = '\0';
-        field(out, "dataschema", schema);
-    }
-    field(out, "partitionkey", pkey);
-    buf_puts(out, ",\"data\":");
+    event_envelope(out, ec, it->event_id, it->event_type, pkey, decided,
+                   it->out_rejected ? "rejected.v1.json" : "issued.v1.json");
     if (it->out_rejected)
         rejected_data(out, it, decided);
     else

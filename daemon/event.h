@@ -37,6 +37,12 @@ int event_holds_id_number(const char *s, size_t len);
  * violation at its pointer, or holding an id number, is left out. */
 void event_extract(struct item *it);
 
+/* Appends a CloudEvent's envelope up to ,"data": (the caller writes the data object and the
+ * closing brace): id, source, type, subject (also the partitionkey), time and the dataschema
+ * "<schema_base>/events/<schema_file>". */
+void event_envelope(struct buf *out, const struct event_ctx *ec, const char *id, const char *type,
+                    const char *subject, const char *time, const char *schema_file);
+
 /* Appends the CloudEvent of a decided item to out, and its partition key
  * (NIB for issued, submission_id for rejected) to key. */
 void event_build(const struct event_ctx *ec, const struct item *it, int64_t decided_ms,
