@@ -10,7 +10,7 @@ pkgs=(
     postgresql postgresql-client
     json-schema-test-suite clang-format
     systemd debhelper  # systemd-analyze, systemd-journald (tests); make deb
-    python3 python3-pytest python3-psycopg2 python3-confluent-kafka
+    python3 python3-pytest python3-psycopg2 python3-confluent-kafka python3-yaml
     clang libclang-rt-14-dev  # libFuzzer harnesses (make fuzz, fuzz-regress in make check)
     valgrind openssl          # make soak (memcheck); deploy/pgtls.sh (a dev CA)
     spin                      # make model (tests/model: the rebalance protocol)

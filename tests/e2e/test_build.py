@@ -73,3 +73,40 @@ def test_lib_base_cannot_see_ossd_or_validator_headers(tmp_path):
     r = subprocess.run(["cc", "-I" + os.path.join(harness.REPO, "lib", "base"), "-fsyntax-only",
                         str(bad)], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "util.h" in r.stderr, r.stderr
+
+
+# The Debian package of each Python module the tests, the bench and the tools import that is not
+# in the standard library (a bare Debian 12 has none of them; make deps must install each).
+PY_PACKAGES = {"pytest": "python3-pytest", "psycopg2": "python3-psycopg2",
+               "confluent_kafka": "python3-confluent-kafka", "yaml": "python3-yaml"}
+
+
+def test_deps_installs_every_python_module_the_tests_import():
+    """A bare machine's make check stopped at collection (no module named 'yaml'): the
+    development machines had python3-yaml from elsewhere."""
+    import ast
+    import sys
+    local = set()
+    imported = {}
+    for top in ("tests", "tools", "deploy", "docs"):
+        for root, _, files in os.walk(os.path.join(harness.REPO, top)):
+            for f in files:
+                if not f.endswith(".py"):
+                    continue
+                local.add(f[:-3])
+                path = os.path.join(root, f)
+                for node in ast.walk(ast.parse(open(path).read(), path)):
+                    names = []
+                    if isinstance(node, ast.Import):
+                        names = [a.name for a in node.names]
+                    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                        names = [node.module]
+                    for n in names:
+                        imported.setdefault(n.split(".")[0], path)
+    third = {m: p for m, p in imported.items()
+             if m not in sys.stdlib_module_names and m not in local}
+    unknown = {m: p for m, p in third.items() if m not in PY_PACKAGES}
+    assert not unknown, "imports with no Debian package listed here: %r" % unknown
+    deps = open(os.path.join(harness.REPO, "deploy", "deps.sh")).read()
+    missing = sorted({PY_PACKAGES[m] for m in third} - set(deps.split()))
+    assert not missing, "deploy/deps.sh does not install %s" % missing
