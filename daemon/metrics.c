@@ -41,8 +41,12 @@ struct histogram {
 
 struct lag {
     int32_t partition;
+    uint8_t topic; /* index into the sample's topic names */
     int64_t lag;
 };
+
+/* The input topics a sample may name: submissions, status updates, NIB actions, and spares. */
+#define MAX_LAG_TOPICS 8
 
 static const double size_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
 static const double commit_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -69,7 +73,7 @@ struct metrics {
     long outbox_backlog; /* -1 unknown */
     size_t outbox_in_flight, outbox_waiting;
     uint64_t delivered, failed, undeliverable, rebuilds;
-    char lag_topic[256];
+    char lag_topics[MAX_LAG_TOPICS][256];
     struct lag *lags;
     size_t n_lags;
 
@@ -222,13 +226,15 @@ void metrics_sweep_held(struct metrics *m, const char *reason)
     pthread_mutex_unlock(&m->mu);
 }
 
-/* Lag of every assigned partition, from librdkafka's local state (no request
- * to the broker): high watermark minus the position. Partitions whose figures
- * are not known yet are left out. Returns the count; *out is malloc'ed. */
-static size_t sample_lags(rd_kafka_t *rk, char *topic, size_t topic_len, struct lag **out)
+/* Lag of every assigned partition of every input topic, from librdkafka's
+ * local state (no request to the broker): high watermark minus the position.
+ * Partitions whose figures are not known yet are left out; so are those of a
+ * topic beyond the MAX_LAG_TOPICS first. Each entry names its topic by index
+ * into topics[]. Returns the count; *out is malloc'ed. */
+static size_t sample_lags(rd_kafka_t *rk, char topics[MAX_LAG_TOPICS][256], struct lag **out)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
-    size_t n = 0;
+    size_t n = 0, n_topics = 0;
 
     *out = NULL;
     if (!rk || rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
@@ -238,6 +244,7 @@ static size_t sample_lags(rd_kafka_t *rk, char *topic, size_t topic_len, struct 
         for (int i = 0; i < parts->cnt && n < MAX_PARTITIONS; i++) {
             const rd_kafka_topic_partition_t *p = &parts->elems[i];
             int64_t lo, hi;
+            size_t t;
             if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) != 0 || hi < 0)
                 continue;
             if (p->offset >= 0)
@@ -246,8 +253,15 @@ static size_t sample_lags(rd_kafka_t *rk, char *topic, size_t topic_len, struct 
                 (*out)[n].lag = 0; /* nothing consumed yet, nothing to consume */
             else
                 continue;
+            for (t = 0; t < n_topics && strcmp(topics[t], p->topic) != 0; t++)
+                ;
+            if (t == n_topics) {
+                if (n_topics == MAX_LAG_TOPICS)
+                    continue;
+                snprintf(topics[n_topics++], 256, "%s", p->topic);
+            }
+            (*out)[n].topic = (uint8_t)t;
             (*out)[n].partition = p->partition;
-            snprintf(topic, topic_len, "%s", p->topic);
             n++;
         }
     }
@@ -261,7 +275,7 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
     double now;
     long backlog = -2; /* not sampled this time */
     struct lag *lags;
-    char topic[256] = "";
+    char topics[MAX_LAG_TOPICS][256] = {{0}};
     size_t n_lags;
 
     if (!m)
@@ -275,7 +289,7 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
         backlog = store_outbox_backlog(st);
         m->t_backlog = now;
     }
-    n_lags = sample_lags(c ? consumer_handle(c) : NULL, topic, sizeof(topic), &lags);
+    n_lags = sample_lags(c ? consumer_handle(c) : NULL, topics, &lags);
 
     pthread_mutex_lock(&m->mu);
     m->pg_up = pg_up;
@@ -292,8 +306,7 @@ void metrics_sample(struct metrics *m, struct consumer *c, struct outbox *ob, st
     free(m->lags);
     m->lags = lags;
     m->n_lags = n_lags;
-    if (topic[0])
-        memcpy(m->lag_topic, topic, sizeof(topic));
+    memcpy(m->lag_topics, topics, sizeof(topics));
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -381,10 +394,10 @@ static void render(struct metrics *m, struct buf *b)
                   "duration of the PostgreSQL transaction of a committed batch",
                   &m->commit_seconds);
     put_head(b, "ossd_consumer_lag", "gauge",
-             "messages behind the high watermark, per assigned partition");
+             "messages behind the high watermark, per input topic and assigned partition");
     for (size_t i = 0; i < m->n_lags; i++) {
         buf_puts(b, "ossd_consumer_lag{topic=\"");
-        put_label(b, m->lag_topic);
+        put_label(b, m->lag_topics[m->lags[i].topic]);
         buf_printf(b, "\",partition=\"%d\"} %lld\n", m->lags[i].partition,
                    (long long)m->lags[i].lag);
     }

@@ -32,6 +32,7 @@ def scrape(port, path="/metrics"):
         m = LINE.match(line)
         assert m, "not in the text format: %r" % line
         labels = frozenset(LABEL.findall(m.group(2) or ""))
+        assert (m.group(1), labels) not in figures, "a series twice: %r" % line
         figures[(m.group(1), labels)] = float(m.group(3))
     return figures, types
 
@@ -82,9 +83,18 @@ def test_figures_after_decisions_and_dead_letter(env):
     f, lags = harness.wait_for(gauges_settled, 30, "duplicate, lag and outbox figures")
     assert get(f, "ossd_decisions_total", outcome="issued") == 2
     assert get(f, "ossd_batch_size_sum") == 5
-    partitions = {dict(k[1])["partition"] for k in f if k[0] == "ossd_consumer_lag"}
-    assert len(partitions) == len(lags) == 16  # the one member owns every partition
-    assert all(dict(k[1])["topic"] == harness.TOPICS[0] for k in f if k[0] == "ossd_consumer_lag")
+    # the one member owns every partition of the three input topics; the status topic's
+    # series are the status-update lag
+    status, nib = harness.lifecycle_topics()[0], harness.lifecycle_topics()[2]
+    series = {(dict(k[1])["topic"], dict(k[1])["partition"]) for k in f
+              if k[0] == "ossd_consumer_lag"}
+    assert len(series) == len(lags)
+    by_topic = {}
+    for topic, part in series:
+        by_topic.setdefault(topic, set()).add(part)
+    assert by_topic == {harness.TOPICS[0]: {str(p) for p in range(16)},
+                        status: {str(p) for p in range(harness.LIFECYCLE_PARTITIONS)},
+                        nib: {str(p) for p in range(harness.LIFECYCLE_PARTITIONS)}}
 
     _, types = scrape(port)
     assert types["ossd_decisions_total"] == "counter"
