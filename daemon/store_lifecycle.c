@@ -176,22 +176,31 @@ static void skipped(struct lc *c, struct item *it)
     c->b->n_lc[it->input - 1][BATCH_LC_SKIPPED]++;
 }
 
-/* Whether the id of it was consumed already (not counting DUPLICATE_CONFLICT rows): 1 found
- * and *same = the same bytes, 0 none, -1 error. sql takes $1 = the id, $2 = the hex hash, and
- * gives one boolean: stored hash = $2. */
-static int known_id(struct lc *c, const char *sql, const struct item *it, int *same)
+/* What an id seen before makes of a message: a first sight, a redelivery (skipped here), or
+ * a conflict (other bytes; the dead-letter message is set, the caller refuses it). */
+enum repeat { REPEAT_ERROR = -1, REPEAT_NEW, REPEAT_SKIPPED, REPEAT_CONFLICT };
+
+/* Whether the id of it was consumed already (not counting DUPLICATE_CONFLICT rows). sql takes
+ * $1 = the id, $2 = the hex hash, and gives one boolean: stored hash = $2. what names the id
+ * ("status_id") in the conflict's message. */
+static enum repeat known_id(struct lc *c, const char *sql, struct item *it, const char *what)
 {
     const char *params[2] = {it->submission_id, hex(&c->hex_sha, it->sha, 32)};
     PGresult *r = q(c, sql, 2, params);
-    int found;
+    enum repeat rep = REPEAT_NEW;
 
     if (!r)
-        return -1;
-    found = PQntuples(r) > 0;
-    if (found)
-        *same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        return REPEAT_ERROR;
+    if (PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+        skipped(c, it);
+        rep = REPEAT_SKIPPED;
+    } else if (PQntuples(r) > 0) {
+        snprintf(it->dead_message, sizeof(it->dead_message),
+                 "%s %s was already consumed with other bytes", what, it->submission_id);
+        rep = REPEAT_CONFLICT;
+    }
     PQclear(r);
-    return found;
+    return rep;
 }
 
 /* ---- status updates ------------------------------------------------------ */
@@ -410,7 +419,7 @@ static int apply_status(struct lc *c, struct item *it)
     struct permit_change chg;
     const char *refusal = NULL;
     char event_id[37];
-    int same = 0, found;
+    int found;
     int64_t dead_id = 0;
 
     if (rfc3339_to_ms(str_at(d, "status_at"), &s.status_at_ms) != 0) {
@@ -418,21 +427,19 @@ static int apply_status(struct lc *c, struct item *it)
                  "at \"/status_at\": not an RFC 3339 date-time ossd can read");
         return dead_letter(c, it, "SCHEMA_INVALID", &dead_id);
     }
-    found = known_id(
-        c,
-        "SELECT payload_sha256 = decode($2, 'hex') FROM permit_history WHERE status_id = $1 "
-        "AND error_code IS DISTINCT FROM 'DUPLICATE_CONFLICT' LIMIT 1",
-        it, &same);
-    if (found < 0)
+    switch (known_id(c,
+                     "SELECT payload_sha256 = decode($2, 'hex') FROM permit_history "
+                     "WHERE status_id = $1 AND error_code IS DISTINCT FROM 'DUPLICATE_CONFLICT' "
+                     "LIMIT 1",
+                     it, "status_id")) {
+    case REPEAT_ERROR:
         return -1;
-    if (found && same) {
-        skipped(c, it);
+    case REPEAT_SKIPPED:
         return 0;
-    }
-    if (found) {
-        snprintf(it->dead_message, sizeof(it->dead_message),
-                 "status_id %s was already consumed with other bytes", it->submission_id);
+    case REPEAT_CONFLICT:
         return refuse_status(c, it, &s, "DUPLICATE_CONFLICT");
+    case REPEAT_NEW:
+        break;
     }
     found = load_permit(c, s.permit_id, &p);
     if (found < 0)
@@ -542,7 +549,6 @@ static int apply_nib_action(struct lc *c, struct item *it)
     const char *nib = str_at(d, "nib"), *action = str_at(d, "action"), *next;
     char cur[3], event_id[37];
     int64_t acted_ms = 0, dead_id = 0;
-    int same = 0, found;
     PGresult *r;
 
     if (rfc3339_to_ms(str_at(d, "acted_at"), &acted_ms) != 0) {
@@ -550,21 +556,19 @@ static int apply_nib_action(struct lc *c, struct item *it)
                  "at \"/acted_at\": not an RFC 3339 date-time ossd can read");
         return dead_letter(c, it, "SCHEMA_INVALID", &dead_id);
     }
-    found =
-        known_id(c,
-                 "SELECT payload_sha256 = decode($2, 'hex') FROM nib_actions WHERE action_id = $1 "
-                 "AND error_code IS DISTINCT FROM 'DUPLICATE_CONFLICT' LIMIT 1",
-                 it, &same);
-    if (found < 0)
+    switch (known_id(c,
+                     "SELECT payload_sha256 = decode($2, 'hex') FROM nib_actions "
+                     "WHERE action_id = $1 AND error_code IS DISTINCT FROM 'DUPLICATE_CONFLICT' "
+                     "LIMIT 1",
+                     it, "action_id")) {
+    case REPEAT_ERROR:
         return -1;
-    if (found && same) {
-        skipped(c, it);
+    case REPEAT_SKIPPED:
         return 0;
-    }
-    if (found) {
-        snprintf(it->dead_message, sizeof(it->dead_message),
-                 "action_id %s was already consumed with other bytes", it->submission_id);
+    case REPEAT_CONFLICT:
         return refuse_action(c, it, acted_ms, NULL, "DUPLICATE_CONFLICT");
+    case REPEAT_NEW:
+        break;
     }
     const char *params[2] = {nib, NULL};
     r = q(c, "SELECT nib_status FROM business_actors WHERE nib = $1 FOR UPDATE", 1, params);
