@@ -190,6 +190,28 @@ static void recycle(struct app *a, struct batch *b)
 
 /* ---- per-message logging ----------------------------------------------- */
 
+/* One journal line per status update or NIB action the committed batch applied or refused
+ * (docs/operations.md): PERMIT_ID and STATUS_CODE, or NIB and NIB_ACTION. */
+static void log_lifecycle(const struct item *it)
+{
+    int status = it->input == ITEM_INPUT_STATUS;
+    char subject[128], what[64];
+    const char *fields[] = {subject, what, NULL};
+
+    if (!it->lc_subject[0] || !log_enabled(LOG_LVL_INFO))
+        return;
+    snprintf(subject, sizeof(subject), "%s=%.80s", status ? "PERMIT_ID" : "NIB", it->lc_subject);
+    snprintf(what, sizeof(what), "%s=%.32s", status ? "STATUS_CODE" : "NIB_ACTION", it->lc_what);
+    if (status)
+        log_fields(LOG_LVL_INFO, fields, "status update %.32s of permit %.80s %s%s", it->lc_what,
+                   it->lc_subject, it->lc_refusal ? "refused: " : "applied",
+                   it->lc_refusal ? it->lc_refusal : "");
+    else
+        log_fields(LOG_LVL_INFO, fields, "NIB action %.32s of NIB %.80s %s%s", it->lc_what,
+                   it->lc_subject, it->lc_refusal ? "refused: " : "applied",
+                   it->lc_refusal ? it->lc_refusal : "");
+}
+
 static void log_item(const struct app *a, const struct item *it)
 {
     char f_sid[96], f_topic[300], f_part[48], f_off[48], f_code[64];
@@ -338,8 +360,10 @@ static void finish(struct app *a, struct batch *b, int committed, double commit_
     a->n.dead += b->n_dead;
     a->n.skipped += b->n_skipped;
     metrics_batch_committed(a->metrics, b, commit_s);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
+        log_lifecycle(&b->items[i]);
         log_item(a, &b->items[i]);
+    }
     outbox_enqueue(a->outbox, b);
     consumer_commit(a->consumer, b);
     recycle(a, b);

@@ -30,6 +30,8 @@ void decide_reset_items(struct batch *b)
         it->actor_id = 0;
         it->nib[0] = '\0';
         it->nib_new = 0;
+        it->lc_subject[0] = '\0';
+        it->lc_refusal = NULL;
     }
 }
 

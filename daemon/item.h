@@ -82,6 +82,13 @@ struct item {
      * every attempt; a lifecycle item keeps doc until the store has applied it. */
     enum item_input input;
     const char *topic; /* the source topic's name, owned by msg */
+    /* What its journal line says, set by the store when it applied or refused the message in
+     * the transaction and written once the batch committed (a rolled-back attempt writes
+     * nothing): the permit_id and status code, or the NIB and action; refusal NULL: applied.
+     * lc_subject[0] == '\0': no such line (not reached, or a redelivery skipped). */
+    char lc_subject[96];
+    char lc_what[40];
+    const char *lc_refusal; /* static string */
 
     /* Permits of an issued item (docs/lifecycle.md). The pipeline sets N per activity and the
      * holidays from the reference data the chain ran with (valid while the batch lasts); the

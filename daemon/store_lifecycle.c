@@ -264,38 +264,14 @@ static int history_row(struct lc *c, const struct item *it, const struct status_
         20, params);
 }
 
-/* One journal line per applied or refused status update: PERMIT_ID and STATUS_CODE fields,
- * never the officer or the note. Written in the batch's transaction: a batch that is rolled
- * back and retried writes its lines again. refusal NULL: applied. */
-static void log_status(const struct status_msg *s, const char *refusal)
+/* The journal line of an applied or refused status update or NIB action (app.c writes it
+ * after the commit): the permit and status code, or the NIB and action; never the officer or
+ * the note. refusal NULL: applied. */
+static void note_log(struct item *it, const char *subject, const char *what, const char *refusal)
 {
-    char pid[96], code[48];
-    const char *fields[] = {pid, code, NULL};
-
-    snprintf(pid, sizeof(pid), "PERMIT_ID=%.80s", s->permit_id ? s->permit_id : "");
-    snprintf(code, sizeof(code), "STATUS_CODE=%.32s", s->code ? s->code : "");
-    if (refusal)
-        log_fields(LOG_LVL_INFO, fields, "status update %.32s of permit %.80s refused: %s",
-                   s->code ? s->code : "", s->permit_id ? s->permit_id : "", refusal);
-    else
-        log_fields(LOG_LVL_INFO, fields, "status update %.32s of permit %.80s applied",
-                   s->code ? s->code : "", s->permit_id ? s->permit_id : "");
-}
-
-/* The same for an NIB action: NIB and NIB_ACTION fields, never the officer. */
-static void log_action(const char *nib, const char *action, const char *refusal)
-{
-    char f_nib[64], f_act[64];
-    const char *fields[] = {f_nib, f_act, NULL};
-
-    snprintf(f_nib, sizeof(f_nib), "NIB=%.40s", nib ? nib : "");
-    snprintf(f_act, sizeof(f_act), "NIB_ACTION=%.40s", action ? action : "");
-    if (refusal)
-        log_fields(LOG_LVL_INFO, fields, "NIB action %.40s of NIB %.40s refused: %s",
-                   action ? action : "", nib ? nib : "", refusal);
-    else
-        log_fields(LOG_LVL_INFO, fields, "NIB action %.40s of NIB %.40s applied",
-                   action ? action : "", nib ? nib : "");
+    snprintf(it->lc_subject, sizeof(it->lc_subject), "%s", subject ? subject : "");
+    snprintf(it->lc_what, sizeof(it->lc_what), "%s", what ? what : "");
+    it->lc_refusal = refusal;
 }
 
 /* A refused update: its dead letter, then its history row (a permit's history keeps it). */
@@ -303,7 +279,7 @@ static int refuse_status(struct lc *c, struct item *it, const struct status_msg 
                          const char *code)
 {
     int64_t dead_id = 0;
-    log_status(s, code);
+    note_log(it, s->permit_id, s->code, code);
     if (dead_letter(c, it, code, &dead_id) != 0)
         return -1;
     return history_row(c, it, s, NULL, NULL, code, dead_id);
@@ -475,7 +451,7 @@ static int apply_status(struct lc *c, struct item *it)
     memcpy(it->event_id, event_id, sizeof(event_id));
     it->event_type = EVENT_TYPE_PERMIT_CHANGED;
     c->b->n_lc[it->input - 1][BATCH_LC_APPLIED]++;
-    log_status(&s, NULL);
+    note_log(it, s.permit_id, s.code, NULL);
     if (update_permit(c, s.permit_id, &p.st) != 0 ||
         history_row(c, it, &s, &chg, event_id, NULL, 0) != 0)
         return -1;
@@ -537,7 +513,7 @@ static int refuse_action(struct lc *c, struct item *it, int64_t acted_ms, const 
                          const char *code)
 {
     int64_t dead_id = 0;
-    log_action(str_at(it->doc, "nib"), str_at(it->doc, "action"), code);
+    note_log(it, str_at(it->doc, "nib"), str_at(it->doc, "action"), code);
     if (dead_letter(c, it, code, &dead_id) != 0)
         return -1;
     return action_row(c, it, acted_ms, previous, NULL, NULL, code, dead_id);
@@ -606,7 +582,7 @@ static int apply_nib_action(struct lc *c, struct item *it)
     memcpy(it->event_id, event_id, sizeof(event_id));
     it->event_type = EVENT_TYPE_NIB_CHANGED;
     c->b->n_lc[it->input - 1][BATCH_LC_APPLIED]++;
-    log_action(nib, action, NULL);
+    note_log(it, nib, action, NULL);
     if (action_row(c, it, acted_ms, cur, next, event_id, NULL, 0) != 0)
         return -1;
     return outbox_row(c, c->st->cfg->topic_issuance, nib, strlen(nib), c->ev.data, c->ev.len, NULL);

@@ -147,15 +147,18 @@ static int commit_one_by_one(struct writer *w, struct batch *b)
         while ((r = attempt(w, &sub)) != 1) {
             struct item *it = &b->items[i];
             if (r < 0 && ++failures >= PERMANENT_TRIES && it->kind != ITEM_DEAD) {
+                static const char *const field[] = {"SUBMISSION_ID", "STATUS_ID", "ACTION_ID"};
+                static const char *const what[] = {"submission", "status update", "NIB action"};
+                unsigned k = (unsigned)it->input < ARRAY_SIZE(field) ? (unsigned)it->input : 0;
                 char f_sid[96], f_off[48];
-                snprintf(f_sid, sizeof(f_sid), "SUBMISSION_ID=%s", it->submission_id);
+                snprintf(f_sid, sizeof(f_sid), "%s=%s", field[k], it->submission_id);
                 snprintf(f_off, sizeof(f_off), "KAFKA_OFFSET=%lld", (long long)it->offset);
                 const char *fields[] = {f_sid, f_off, "ERROR_CODE=INTERNAL_ERROR", NULL};
                 log_fields(LOG_LVL_ERROR, fields,
-                           "submission %s at partition %d offset %lld cannot be stored "
-                           "(SQLSTATE %s); it becomes a dead letter",
-                           it->submission_id, it->partition, (long long)it->offset,
-                           store_last_sqlstate());
+                           "%s %s at %s[%d]@%lld cannot be stored (SQLSTATE %s); it becomes a "
+                           "dead letter",
+                           what[k], it->submission_id, it->topic ? it->topic : "?", it->partition,
+                           (long long)it->offset, store_last_sqlstate());
                 char msg[200];
                 snprintf(msg, sizeof(msg), "could not be stored (SQLSTATE %s); see ossd's log",
                          store_last_sqlstate());

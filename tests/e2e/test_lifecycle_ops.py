@@ -45,6 +45,38 @@ def test_status_update_journal_fields(env):
         assert secret not in log, secret
 
 
+def test_a_retried_batch_writes_each_line_once(env):
+    """The journal line of a status update is written once its batch committed: a batch the
+    database refuses (a CHECK constraint added by hand on one status_id) is retried, then
+    committed message by message; the updates applied in the end have one line each, those
+    of the rolled-back attempts none, and the one refused for good becomes INTERNAL_ERROR."""
+    d = env.daemon()
+    permits = make_permits(env, 3, prefix="retry")
+    assert d.stop() == 0
+    env.sql("ALTER TABLE permit_history ADD CONSTRAINT no_poison "
+            "CHECK (status_id <> 'st-retry-poison')")
+    ids = ["st-retry-0", "st-retry-1", "st-retry-poison"]
+    msgs = [(pid.encode(), encode(update(sid, pid, nib, "10", T0)))
+            for sid, (pid, nib) in zip(ids, permits)]
+    env.produce(msgs, harness.lifecycle_topics()[0])
+    d.start()  # all three are waiting: one batch
+    wait_status_offsets(env, len(msgs))
+    harness.wait_for(lambda: "it becomes a dead letter" in d.log_since_start(), 60,
+                     "the INTERNAL_ERROR line")
+    log = d.log_since_start()
+    assert "a batch of 3 message(s) failed" in log, "not one batch: the test proves nothing"
+    for sid, (pid, _) in zip(ids, permits):
+        lines = lines_with(log, "PERMIT_ID=" + pid, "STATUS_CODE=10")
+        if sid.endswith("poison"):
+            assert lines == [], lines
+        else:
+            assert len(lines) == 1 and "applied" in lines[0], lines
+    assert env.sql("SELECT error_code FROM dead_letters") == [("INTERNAL_ERROR",)]
+    # the error line names what it is: a status update, by its status_id
+    assert lines_with(log, "status update st-retry-poison at ", "STATUS_ID=st-retry-poison",
+                      "ERROR_CODE=INTERNAL_ERROR"), log
+
+
 def test_permits_by_status_gauge(env):
     port = harness.free_port()
     env.daemon(extra_ossd="metrics_listen = 127.0.0.1:%d" % port,
