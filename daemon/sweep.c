@@ -575,12 +575,8 @@ struct sweep *sweep_new(const struct config *boot, struct metrics *metrics, char
     sweep_configure(s, boot);
     if (pthread_create(&s->thread, NULL, sweep_main, s) != 0) {
         snprintf(err, errlen, "cannot start the deemed-approval sweep's thread");
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
-        free(s->source);
-        free(s->schema_base);
-        free(s->conninfo);
-        free(s);
+        s->joined = 1; /* no thread to stop */
+        sweep_free(s);
         return NULL;
     }
     return s;
