@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "base.h"
+#include "log.h"
 #include "rules.h"
 
 int handler_misuse(struct ossd_decision *d, const char *what)
@@ -347,6 +348,8 @@ void ossd_log(const struct ossd_ctx *ctx, enum ossd_log_level level, const char 
     char msg[1024];
     va_list ap;
 
+    if (!log_enabled((int)level)) /* before the formatting: a debug line costs a call */
+        return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
