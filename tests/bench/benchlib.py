@@ -332,8 +332,8 @@ class Manifest:
 
 def verify(db, manifest, topic):
     """Checks that every submission_id of the manifest was decided exactly once
-    and that the dead letters of the submissions topic are the expected ones. Returns (errors, notes):
-    errors make the run fail, notes are reported."""
+    and that the dead letters of the submissions topic are the expected ones.
+    Returns (errors, notes): errors make the run fail, notes are reported."""
     errors, notes = [], []
     cur = db.conn.cursor()
     cur.execute("CREATE TEMP TABLE bench_expect (seq bigint, id text, expect text, kind text)")
