@@ -4,7 +4,11 @@ Phases (tests/bench/README.md explains each figure):
   1. throughput  BENCH_N submissions (default 200,000) through ossd, fresh database:
                  produced before ossd starts (N <= 200,000) or streamed while it runs;
                  timed from ossd's partition assignment to every submission decided
-                 in PostgreSQL and every event published; peak RSS (VmHWM)
+                 in PostgreSQL and every event published; peak RSS (VmHWM). With a
+                 status stream (BENCH_STATUS_SHARE, default 0.2; 0 = off): once half of
+                 the N are stored, loadgen --status-permits produces the agencies'
+                 oss.license-status.v1 updates for that share of the permits pending
+                 verification so far, and the phase also waits for their offsets
   2. raw limit   the same messages copied into one table with COPY (build/ossd-rawcopy)
   1b. redecide   `ossctl redecide` over what phase 1 just decided (examined / its seconds)
   3. latency     BENCH_RATE submissions/s (default 5,000) for BENCH_LAT_SECONDS (20 s)
@@ -13,7 +17,9 @@ Phases (tests/bench/README.md explains each figure):
 The last line of output is one JSON object:
   {"messages": N, "ossd_msgs_per_s": X, "raw_msgs_per_s": Y, "ratio": X/Y,
    "p50_ms": A, "p99_ms": B, "max_rss_mb": C, "ossd_cpu_us_per_msg": D,
-   "pg_cpu_us_per_msg": E, "redecide_msgs_per_s": F}
+   "pg_cpu_us_per_msg": E, "redecide_msgs_per_s": F, "status_msgs": S}
+ossd_msgs_per_s stays N / elapsed: the S status updates (status_msgs, how many loadgen
+produced) are extra work inside the same wall time, as is their CPU in the CPU figures.
 raw_msgs_per_s is the fastest raw configuration of the run (ossd's consumer settings and
 a BENCH_RAW_PREFETCH_MB prefetch); redecide_msgs_per_s is null when the decisions have no
 stored input to re-decide (streamed input, N > BENCH_STREAM_ABOVE, on a database without the
@@ -47,8 +53,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (DEVSTACK, LOADGEN, OSSCTL, OSSD, RAWCOPY, BenchError, Broker,  # noqa: E402
                       CpuSnapshot, CreditFeeder, Db, Manifest, Ossd, PgBackends, Proc, Stack,
-                      WaitSampler, format_cpu, free_port, log, proc_cpu, run, scrape_metrics,
-                      tail, verify, wait_for, write_config)
+                      StatusManifest, WaitSampler, format_cpu, free_port, log, proc_cpu, run,
+                      scrape_metrics, tail, verify, verify_status, wait_for, write_config)
 
 N = int(os.environ.get("BENCH_N", "200000"))
 RATE = float(os.environ.get("BENCH_RATE", "5000"))
@@ -82,13 +88,24 @@ WINDOW = 120000
 PARTITIONS = 64
 SEED = 2026
 
+STATUS_SHARE = float(os.environ.get("BENCH_STATUS_SHARE", "0.2"))
+STATUS_AFTER = 0.5  # the share of the N submissions stored before the status stream starts
+
 TOPIC_IN, TOPIC_EV, TOPIC_DLQ = "oss.submissions.v1", "oss.issuance.v1", "oss.submissions.v1.dlq"
+# the lifecycle topics ossd consumes in the same group: [topics] license_status, nib_actions
+TOPIC_ST, TOPIC_ST_DLQ = "oss.license-status.v1", "oss.license-status.v1.dlq"
+TOPIC_NIB, TOPIC_NIB_DLQ = "oss.nib-actions.v1", "oss.nib-actions.v1.dlq"
+LIFECYCLE = (TOPIC_ST, TOPIC_ST_DLQ, TOPIC_NIB, TOPIC_NIB_DLQ)
 LAT_IN, LAT_EV, LAT_DLQ = "bench.latency.submissions", "bench.latency.issuance", "bench.latency.dlq"
+# the latency phase's own (empty) lifecycle topics: it must not consume phase 1's status stream
+LAT_LIFECYCLE = ("bench.latency.status", "bench.latency.status.dlq", "bench.latency.nib-actions",
+                 "bench.latency.nib-actions.dlq")
 RAW_STREAM = "bench.raw.submissions"
 RAW_STREAM2 = "bench.raw2.submissions"  # the second streamed raw run (a larger prefetch)
 TOPICS = ["%s:%d" % (TOPIC_IN, PARTITIONS), "%s:%d" % (TOPIC_EV, PARTITIONS), TOPIC_DLQ + ":16",
           "%s:%d" % (LAT_IN, PARTITIONS), "%s:%d" % (LAT_EV, PARTITIONS), LAT_DLQ + ":16",
-          "%s:%d" % (RAW_STREAM, PARTITIONS), "%s:%d" % (RAW_STREAM2, PARTITIONS)]
+          "%s:%d" % (RAW_STREAM, PARTITIONS), "%s:%d" % (RAW_STREAM2, PARTITIONS)] + [
+              t + ":16" for t in LIFECYCLE + LAT_LIFECYCLE]
 
 
 class LoadgenWatch:
@@ -114,6 +131,69 @@ class LoadgenWatch:
                                                                 tail(self.gen.log_path)))
 
 
+class StatusStream:
+    """The throughput phase's status stream: once ossd has stored the offsets of
+    STATUS_AFTER of the N submissions, the permits pending verification decided so far are
+    listed and `ossd-loadgen --status-permits` produces the agencies' updates for
+    STATUS_SHARE of them into TOPIC_ST at full speed, while ossd works on the rest.
+    poll() is called by wait_done on every round; done() once every update produced has its
+    offset stored. share 0: no stream (done at once)."""
+
+    def __init__(self, bench, db, share):
+        self.bench, self.db, self.share = bench, db, share
+        self.state = "off" if share <= 0 else "waiting"
+        self.gen = self.manifest = None
+        self.produced = self.listed = self.consumed = 0
+        self.at_submissions = self.t_start = self.t_produced = None
+        self.t_stored = self.t_submissions = None  # every status / submission offset stored
+        self.permits_path = bench.path("status.permits")
+        self.manifest_path = bench.path("status.manifest")
+
+    def poll(self, submissions_consumed):
+        if self.t_submissions is None and submissions_consumed >= N:
+            self.t_submissions = time.time()
+        if self.state == "waiting" and submissions_consumed >= STATUS_AFTER * N:
+            rows = self.db.all("SELECT permit_id FROM permits "
+                               "WHERE status = 'pending_verification' ORDER BY permit_id")
+            with open(self.permits_path, "w") as f:
+                f.write("".join(r[0] + "\n" for r in rows))
+            self.listed, self.at_submissions = len(rows), submissions_consumed
+            b = self.bench
+            self.t_start = time.time()
+            self.gen = b.start(Proc("loadgen", [
+                LOADGEN, "--brokers", b.broker.bootstrap, "--status-permits", self.permits_path,
+                "--status-share", repr(self.share), "--status-topic", TOPIC_ST, "--prefix",
+                b.prefix, "--seed", str(SEED), "--manifest", self.manifest_path, "--stats"],
+                b.path("loadgen-status.log")))
+            self.state = "producing"
+        elif self.state == "producing":
+            if not self.gen.alive():
+                self.produced, _ = self.bench.loadgen_summary(self.gen)  # raises on a failure
+                self.t_produced = time.time()
+                self.manifest = StatusManifest(self.manifest_path)
+                if self.manifest.n != self.produced:
+                    raise BenchError("status: loadgen produced %d, its manifest lists %d"
+                                     % (self.produced, self.manifest.n))
+                self.state = "produced"
+        if self.state in ("producing", "produced"):
+            self.consumed = self.db.consumed(TOPIC_ST)
+            if self.t_stored is None and self.done():
+                self.t_stored = time.time()
+
+    def progress(self):
+        return (self.state, self.consumed)
+
+    def done(self):
+        return self.state == "off" or (self.state == "produced" and
+                                       self.consumed >= self.produced)
+
+    def report(self):
+        if self.state in ("producing", "produced"):
+            return "; status %d of %s" % (self.consumed, self.produced if
+                                         self.state == "produced" else "?")
+        return ""
+
+
 class Bench:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="ossd-bench-")
@@ -135,9 +215,10 @@ class Bench:
         self.procs.append(proc)
         return proc
 
-    def ossd_config(self, name, url, group, topics=(TOPIC_IN, TOPIC_EV, TOPIC_DLQ), extra=None):
-        """The devstack's ossd.conf pointed at our broker, url and topics
-        (and the extra {(section, key): value} settings)."""
+    def ossd_config(self, name, url, group, topics=(TOPIC_IN, TOPIC_EV, TOPIC_DLQ), extra=None,
+                    lifecycle=LIFECYCLE):
+        """The devstack's ossd.conf pointed at our broker, url and topics, the lifecycle
+        ones included (and the extra {(section, key): value} settings)."""
         settings = dict(CONF_EXTRA)
         settings.update(extra or {})
         settings.update({
@@ -147,6 +228,10 @@ class Bench:
             ("topics", "submissions"): topics[0],
             ("topics", "issuance"): topics[1],
             ("topics", "dlq"): topics[2],
+            ("topics", "license_status"): lifecycle[0],
+            ("topics", "license_status_dlq"): lifecycle[1],
+            ("topics", "nib_actions"): lifecycle[2],
+            ("topics", "nib_actions_dlq"): lifecycle[3],
         })
         return write_config(self.path(name + ".conf"), self.stack.ossd_conf, settings)
 
@@ -170,9 +255,11 @@ class Bench:
                                                                 tail(proc.log_path)))
         return int(m.group(1)), float(m.group(6))
 
-    def wait_done(self, ossd, db, topic, n, manifest_fn, t_start, what, extra_check=None):
+    def wait_done(self, ossd, db, topic, n, manifest_fn, t_start, what, extra_check=None,
+                  stream=None):
         """Polls PostgreSQL every 50 ms until every message of topic is consumed
-        and committed, every decision stored and every event published. Fails
+        and committed, every decision stored and every event published (and, with
+        stream, a StatusStream, every status update consumed and committed). Fails
         when nothing moves for 60 s, ossd exits, or it takes far too long.
         Returns the wall-clock time of completion."""
         deadline = time.monotonic() + 120 + n / 200.0
@@ -191,29 +278,33 @@ class Bench:
                 last_rss = now
             consumed = db.consumed(topic)
             state = (consumed,)
-            if consumed >= n:
+            if stream:
+                stream.poll(consumed)
+                state += stream.progress()
+            if consumed >= n and (stream is None or stream.done()):
                 manifest = manifest_fn()
                 if manifest is not None:
-                    decided, unpublished = db.decided(), db.unpublished()
-                    state = (consumed, decided, unpublished)
+                    decided, unpublished = db.decided(topic), db.unpublished()
+                    state += (decided, unpublished)
                     if decided >= manifest.rows and unpublished == 0:
                         return time.time()
             if state != last_state:
                 last_state, last_change = state, now
             elif now - last_change > 60:
-                raise BenchError("%s: no progress for 60 s (consumed %d of %d, state %s)\n"
-                                 "--- last lines of %s:\n%s" % (what, consumed, n, state,
-                                                                ossd.log_path,
-                                                                tail(ossd.log_path)))
+                raise BenchError("%s: no progress for 60 s (consumed %d of %d%s, state %s)\n"
+                                 "--- last lines of %s:\n%s"
+                                 % (what, consumed, n, stream.report() if stream else "",
+                                    state, ossd.log_path, tail(ossd.log_path)))
             if now > deadline:
                 raise BenchError("%s: not done after %.0f s (consumed %d of %d)"
                                  % (what, time.time() - t_start, consumed, n))
             if now >= next_report:
                 t = time.time()
                 log("    %5.1f s: %d of %d consumed and committed (%.0f/s lately), "
-                    "RSS %.1f MiB" % (t - t_start, consumed, n,
-                                      (consumed - last_consumed) / (t - last_t),
-                                      ossd.rss_samples[-1] / 1024 if ossd.rss_samples else 0))
+                    "RSS %.1f MiB%s" % (t - t_start, consumed, n,
+                                        (consumed - last_consumed) / (t - last_t),
+                                        ossd.rss_samples[-1] / 1024 if ossd.rss_samples else 0,
+                                        stream.report() if stream else ""))
                 last_consumed, last_t = consumed, t
                 next_report = now + 5
             time.sleep(0.05)
@@ -397,8 +488,9 @@ class Bench:
         perf = self.start_perf()
 
         watch = LoadgenWatch(self, gen, manifest_path, manifest, feeder, live=streaming)
+        status = StatusStream(self, db, STATUS_SHARE)
         t_end = self.wait_done(ossd, db, TOPIC_IN, N, watch.manifest, t_start, "throughput",
-                               watch.check)
+                               watch.check, status)
         cpu1 = CpuSnapshot(ossd.pid, self.postmaster, others)
         ossd_cpu1 = proc_cpu(ossd.pid)
         pg_cpu, pg_seen, pg_gone = backends.stop()
@@ -422,21 +514,41 @@ class Bench:
             "n_tup_upd, n_tup_del FROM pg_stat_user_tables "
             "WHERE seq_tup_read + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd + n_tup_del > 0 "
             "ORDER BY seq_tup_read DESC, n_tup_ins DESC LIMIT 8")
-        errors, notes = verify(db, manifest)
+        errors, notes = verify(db, manifest, TOPIC_IN)
+        status_summary = None
+        if status.state != "off":
+            lc = {r: metrics1.get('ossd_status_updates_total{result="%s"}' % r, 0.0) -
+                  metrics0.get('ossd_status_updates_total{result="%s"}' % r, 0.0)
+                  for r in ("applied", "skipped", "refused")}
+            st_errors, status_summary = verify_status(db, status.manifest, TOPIC_ST,
+                                                      read_dead_letters(self.broker.bootstrap,
+                                                                        TOPIC_ST_DLQ), lc)
+            errors += st_errors
         outbox = db.one("SELECT count(*) FROM outbox")
-        status = dict(db.all("SELECT status, count(*) FROM submissions GROUP BY 1"))
+        decided = dict(db.all("SELECT status, count(*) FROM submissions GROUP BY 1"))
         db.close()
         ossd_cpu = ossd_cpu1 - ossd_cpu0
         self.results.update({
             "ossd_cpu_us_per_msg": ossd_cpu * 1e6 / N, "pg_cpu_us_per_msg": pg_cpu * 1e6 / N,
             "ossd_msgs_per_s": N / elapsed, "tp_elapsed_s": elapsed,
             "tp_from_spawn_s": t_end - ossd.t_spawn, "tp_hwm_kb": hwm,
-            "tp_rss_max_kb": max(ossd.rss_samples or [0]),
+            "tp_rss_max_kb": max(ossd.rss_samples or [0]), "status_msgs": status.produced,
         })
         log("  ossd: %d messages in %.2f s = %.0f msgs/s (%.2f s from process start)"
             % (N, elapsed, N / elapsed, t_end - ossd.t_spawn))
         log("  decided: %s; dead letters %s; %d re-deliveries ignored; %d outbox rows"
-            % (status, manifest.dead, manifest.expect.get("duplicate", 0), outbox))
+            % (decided, manifest.dead, manifest.expect.get("duplicate", 0), outbox))
+        if status.state == "off":
+            log("  status stream: off (BENCH_STATUS_SHARE=0)")
+        else:
+            log("  status stream: started %.2f s into the phase, with %d of %d submissions "
+                "stored: %d pending permits listed, %d updates for a share of %g, produced "
+                "in %.2f s; every status offset stored %.2f s, every submission offset "
+                "%.2f s into the phase"
+                % (status.t_start - t_start, status.at_submissions, N, status.listed,
+                   status.produced, STATUS_SHARE, status.t_produced - status.t_start,
+                   status.t_stored - t_start, status.t_submissions - t_start))
+            log("  status: " + status_summary)
         log("  peak RSS (VmHWM) %.1f MiB; largest sampled VmRSS %.1f MiB; exit %s"
             % (hwm / 1024, max(ossd.rss_samples or [0]) / 1024, rc))
         cpu_rows, cpu_wall = cpu1.delta(cpu0)
@@ -461,7 +573,9 @@ class Bench:
         if errors:
             raise BenchError("throughput phase: exactness check failed:\n  " +
                              "\n  ".join(errors))
-        log("  exactness: every submission decided once, dead letters as expected: OK")
+        log("  exactness: every submission decided once, dead letters as expected%s: OK"
+            % ("" if status.state == "off" else "; every status update applied or refused "
+               "once, as planned"))
 
     def fill_inputs(self, db):
         """Decisions stored without their input (ossd before the decision record, migration
@@ -637,7 +751,8 @@ class Bench:
         n = max(1, int(RATE * LAT_SECONDS))
         log("\n== phase 3: latency, %d submissions at %g/s into a running ossd" % (n, RATE))
         url = self.stack.new_database("bench_lat")
-        conf = self.ossd_config("lat", url, "bench-lat-" + self.tag, (LAT_IN, LAT_EV, LAT_DLQ))
+        conf = self.ossd_config("lat", url, "bench-lat-" + self.tag, (LAT_IN, LAT_EV, LAT_DLQ),
+                                lifecycle=LAT_LIFECYCLE)
         db = Db(url)
         ossd = self.start(Ossd(conf, self.path("ossd-lat.log")))
         ossd.wait_assigned()
@@ -653,7 +768,7 @@ class Bench:
         _, offered = self.loadgen_summary(gen)
         hwm = ossd.status().get("VmHWM", 0)
         manifest = watch.done
-        errors, notes = verify(db, manifest)
+        errors, notes = verify(db, manifest, LAT_IN)
         db.close()
         rc = ossd.stop(60)
         if rc != 0:
@@ -794,6 +909,37 @@ def read_topic(bootstrap, topic, timeout=120):
         c.close()
 
 
+def read_dead_letters(bootstrap, topic, timeout=120):
+    """The dead letters on a dead-letter topic as (ossd.error.code, ossd.source.partition,
+    ossd.source.offset), every partition up to its current high watermark."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-read-" + uuid.uuid4().hex,
+                  "enable.auto.commit": False, "enable.partition.eof": False})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        want = {}
+        for p in sorted(md.topics[topic].partitions):
+            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if hi > lo:
+                want[p] = hi
+        c.assign([TopicPartition(topic, p, 0) for p in want])
+        out, pos = [], {p: 0 for p in want}
+        deadline = time.monotonic() + timeout
+        while any(pos[p] < want[p] for p in want):
+            if time.monotonic() > deadline:
+                raise BenchError("timed out reading %s" % topic)
+            for m in c.consume(10000, 0.5):
+                if m.error():
+                    continue
+                h = {k: (v or b"").decode(errors="replace") for k, v in (m.headers() or [])}
+                out.append((h.get("ossd.error.code"), h.get("ossd.source.partition"),
+                            h.get("ossd.source.offset")))
+                pos[m.partition()] = m.offset() + 1
+        return out
+    finally:
+        c.close()
+
+
 def rnd(x):
     return None if x is None else round(x, 1)
 
@@ -839,8 +985,8 @@ def main():
         log("\n== partial run (%s): %s" % (",".join(sorted(PHASES)), json.dumps(
             {k: v for k, v in r.items() if not isinstance(v, (list, dict))})))
         redecide_summary(r)
-        print(json.dumps({"messages": N, "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s"))}),
-              flush=True)
+        print(json.dumps({"messages": N, "status_msgs": r.get("status_msgs"),
+                          "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s"))}), flush=True)
         return 0
     hwm_mb = max(r["tp_hwm_kb"], r["lat_hwm_kb"]) / 1024.0
     ratio = r["ossd_msgs_per_s"] / r["raw_msgs_per_s"]
@@ -850,6 +996,9 @@ def main():
            else "produced by loadgen beforehand", r["loadgen_msgs_per_s"]))
     log("  ossd throughput        %.0f msgs/s (%.2f s from assignment to the last event "
         "published)" % (r["ossd_msgs_per_s"], r["tp_elapsed_s"]))
+    log("  status stream          %s" % ("%d updates, extra work in the same wall time"
+                                         % r["status_msgs"] if STATUS_SHARE > 0 else
+                                         "off (BENCH_STATUS_SHARE=0)"))
     for what, rate in r["raw_runs"]:
         log("  raw copy               %.0f msgs/s (%s)" % (rate, what))
     log("  raw limit              %.0f msgs/s (the fastest: %s)" % (r["raw_msgs_per_s"],
@@ -870,7 +1019,8 @@ def main():
                       "max_rss_mb": round(hwm_mb, 1),
                       "ossd_cpu_us_per_msg": round(r["ossd_cpu_us_per_msg"], 1),
                       "pg_cpu_us_per_msg": round(r["pg_cpu_us_per_msg"], 1),
-                      "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s"))}), flush=True)
+                      "redecide_msgs_per_s": rnd(r.get("redecide_msgs_per_s")),
+                      "status_msgs": r["status_msgs"]}), flush=True)
     return 0
 
 

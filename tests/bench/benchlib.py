@@ -300,9 +300,11 @@ class Db:
         return self.one("SELECT coalesce(sum(next_offset), 0)::bigint FROM consumer_offsets "
                         "WHERE topic = %s", (topic,))
 
-    def decided(self):
+    def decided(self, topic):
+        """Submissions decided: rows of submissions plus the dead letters of the
+        submissions topic (those of the status topic are not decisions)."""
         return self.one("SELECT (SELECT count(*) FROM submissions) + "
-                        "(SELECT count(*) FROM dead_letters)")
+                        "(SELECT count(*) FROM dead_letters WHERE src_topic = %s)", (topic,))
 
     def unpublished(self):
         return self.one("SELECT count(*) FROM outbox WHERE published_at IS NULL")
@@ -328,10 +330,10 @@ class Manifest:
         self.rows = self.decisions + sum(self.dead.values())  # submissions + dead_letters
 
 
-def verify(db, manifest):
+def verify(db, manifest, topic):
     """Checks that every submission_id of the manifest was decided exactly once
-    and that the dead letters are the expected ones. Returns (errors, notes):
-    errors make the run fail, notes are reported."""
+    and that the dead letters of the submissions topic are the expected ones.
+    Returns (errors, notes): errors make the run fail, notes are reported."""
     errors, notes = [], []
     cur = db.conn.cursor()
     cur.execute("CREATE TEMP TABLE bench_expect (seq bigint, id text, expect text, kind text)")
@@ -355,7 +357,8 @@ def verify(db, manifest):
         errors.append("%d decided submission(s) that were not expected" % n_extra)
     if n_rows != n_ids:
         errors.append("%d submission rows for %d ids" % (n_rows, n_ids))
-    dead = dict(db.all("SELECT error_code, count(*) FROM dead_letters GROUP BY 1"))
+    dead = dict(db.all("SELECT error_code, count(*) FROM dead_letters WHERE src_topic = %s "
+                       "GROUP BY 1", (topic,)))
     if dead != manifest.dead:
         errors.append("dead letters %s, expected %s" % (dead, manifest.dead))
     wrong = db.all(
@@ -613,3 +616,114 @@ class WaitSampler(threading.Thread):
     def stop(self):
         self.stop_evt.set()
         self.join(10)
+
+
+# ---- the status stream of the throughput phase ----------------------------------------------
+
+# The refusals of a status update for a permit that exists: a dead letter and a row of the
+# permit's history (docs/lifecycle.md); the others (PERMIT_UNKNOWN, SCHEMA_INVALID, ...) are
+# only a dead letter.
+HISTORY_REFUSALS = ("TRANSITION_INVALID", "CODE_UNKNOWN", "DUPLICATE_CONFLICT")
+
+
+class StatusManifest:
+    """What loadgen --status-permits says ossd must do with each status update:
+    expect[status_id] = "applied" or "dead:CODE"."""
+
+    def __init__(self, path):
+        self.path = path
+        self.expect = {}
+        self.n = 0
+        with open(path) as f:
+            for line in f:
+                _, sid, expect, _ = line.rstrip("\n").split("\t")
+                self.n += 1
+                self.expect[sid] = expect
+        self.applied = sum(1 for e in self.expect.values() if e == "applied")
+        self.dead = {}
+        for e in self.expect.values():
+            if e.startswith("dead:"):
+                self.dead[e[5:]] = self.dead.get(e[5:], 0) + 1
+        self.dead = dict(sorted(self.dead.items()))
+
+
+def verify_status(db, manifest, topic, dlq, lc):
+    """The exactness of the status stream. manifest: a StatusManifest; topic: the status
+    topic; dlq: [(ossd.error.code, source partition, source offset)] of the messages read
+    from its dead-letter topic; lc: ossd_status_updates_total over the phase,
+    {"applied", "skipped", "refused"}. Returns (errors, summary)."""
+    errors = []
+    consumed = db.consumed(topic)
+    if consumed != manifest.n:
+        errors.append("status: %d offsets stored on %s, %d messages produced"
+                      % (consumed, topic, manifest.n))
+    # every status_id in the history once, as its plan says
+    hist = db.all("SELECT status_id, coalesce(error_code, 'applied'), count(*) FROM permit_history "
+                  "WHERE src_topic = %s GROUP BY 1, 2", (topic,))
+    rows_of = {}
+    for sid, _, n in hist:
+        rows_of[sid] = rows_of.get(sid, 0) + n
+    twice = sorted((sid, n) for sid, n in rows_of.items() if n > 1)
+    if twice:
+        errors.append("status: %d status_id(s) recorded more than once in permit_history, "
+                      "e.g. %s" % (len(twice), twice[:3]))
+    got = {sid: outcome for sid, outcome, _ in hist}
+    want = {}
+    for sid, e in manifest.expect.items():
+        if e == "applied":
+            want[sid] = "applied"
+        elif e[5:] in HISTORY_REFUSALS:
+            want[sid] = e[5:]
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    wrong = sorted(sid for sid in set(want) & set(got) if want[sid] != got[sid])
+    if missing:
+        errors.append("status: %d update(s) not in permit_history, e.g. %s"
+                      % (len(missing), missing[:3]))
+    if extra:
+        errors.append("status: %d unexpected update(s) in permit_history, e.g. %s"
+                      % (len(extra), extra[:3]))
+    if wrong:
+        errors.append("status: %d update(s) recorded otherwise than planned, e.g. %s"
+                      % (len(wrong), ["%s: %s, expected %s" % (s, got[s], want[s])
+                                      for s in wrong[:3]]))
+    # the dead letters: in PostgreSQL (their status_id) and on the dead-letter topic
+    rows = db.all("SELECT submission_id, error_code FROM dead_letters WHERE src_topic = %s",
+                  (topic,))
+    dead_want = {sid: e[5:] for sid, e in manifest.expect.items() if e.startswith("dead:")}
+    dead_got = dict(rows)
+    if len(rows) != len(dead_got) or dead_got != dead_want:
+        bad = sorted(s for s in set(dead_want) | set(dead_got)
+                     if dead_want.get(s) != dead_got.get(s))
+        errors.append("status: dead letters %s, expected %s (%d differ, e.g. %s)"
+                      % (count_by(dead_got.values()), manifest.dead, len(bad), bad[:3]))
+    on_topic = {}
+    for code, part, off in set(dlq):  # at least once: a message sent again counts once
+        on_topic[code] = on_topic.get(code, 0) + 1
+    on_topic = dict(sorted(on_topic.items()))
+    if on_topic != manifest.dead:
+        errors.append("status: dead letters on the dead-letter topic %s, expected %s"
+                      % (on_topic, manifest.dead))
+    # each message once: applied or refused (history or dead letter), or a skipped re-delivery
+    only_dead = sum(1 for sid in dead_got if sid not in got)
+    n_hist = sum(rows_of.values())
+    if n_hist + only_dead != manifest.n:
+        errors.append("status: %d recorded in permit_history + %d dead letters only = %d, "
+                      "%d produced" % (n_hist, only_dead, n_hist + only_dead, manifest.n))
+    if lc["applied"] != manifest.applied or lc["refused"] != sum(manifest.dead.values()):
+        errors.append("status: ossd_status_updates_total applied %d refused %d, expected %d "
+                      "and %d" % (lc["applied"], lc["refused"], manifest.applied,
+                                  sum(manifest.dead.values())))
+    summary = ("%d status updates: %d offsets stored, %d applied, %d refused %s (%d also in "
+               "the history), %d skipped re-deliveries"
+               % (manifest.n, consumed, sum(1 for o in got.values() if o == "applied"),
+                  len(dead_got), count_by(dead_got.values()), len(dead_got) - only_dead,
+                  lc["skipped"]))
+    return errors, summary
+
+
+def count_by(values):
+    out = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
