@@ -21,6 +21,7 @@ import pytest
 
 import harness
 import sample
+from test_lifecycle_corpus import Flow
 
 N = int(os.environ.get("OSSD_FAULTS_N", "3000"))
 CYCLES = int(os.environ.get("OSSD_FAULTS_CYCLES", "3"))
@@ -360,16 +361,23 @@ def test_outbox_backlog_of_a_previous_run_is_published(env):
 
 # ---- brokers down while ossd is SIGKILLed ------------------------------------------------------
 
-def run_broker_down_kills(env, n, cycles, seed=26):
+def run_broker_down_kills(env, n, cycles, seed=26, lifecycle=False):
     """Brokers down, ossd killed (-9) and restarted while they are down, brokers up: events
     committed but not published wait in the outbox and go out with their ids; consumption
-    resumes from the stored offsets."""
+    resumes from the stored offsets. With lifecycle: status updates and NIB actions (a Flow of
+    tests/e2e/test_lifecycle_corpus.py) are produced through the outages and kills too."""
     msgs, ids = sample.corpus(n, seed, "bkill")
     d = env.daemon(batch_max=200)
+    flow = Flow(env, prefix="bkill") if lifecycle else None  # decided before the stream
+    if flow:
+        assert not flow.ids & ids
+        ids |= flow.ids
     env.produce(msgs)
     rnd = random.Random(seed)
     for c in range(cycles):
         wait_progress(env, (c + 1) * n // (cycles + 2), timeout=180)
+        if flow and c == 0:
+            flow.start(pause=1.0)  # about 9 s: produced while the brokers are down, or not
         env.broker.down()
         try:
             time.sleep(rnd.uniform(0.2, 1.0))
@@ -386,12 +394,15 @@ def run_broker_down_kills(env, n, cycles, seed=26):
         finally:
             env.broker.up()
     env.check_exact(ids, daemons=[d])
+    if flow:
+        flow.check()
     assert d.stop() == 0
     return d
 
 
-def test_brokers_down_while_ossd_is_killed(env):
-    run_broker_down_kills(env, N, 2)
+@pytest.mark.parametrize("lifecycle", [False, True], ids=["submissions", "lifecycle"])
+def test_brokers_down_while_ossd_is_killed(env, lifecycle):
+    run_broker_down_kills(env, N, 2, lifecycle=lifecycle)
 
 
 # ---- several instances, killed and restarted (rebalances): soak only ----------------------
