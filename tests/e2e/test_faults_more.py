@@ -22,6 +22,7 @@ import pytest
 import harness
 import sample
 from test_lifecycle_corpus import Flow
+from test_nib_actions import offsets
 
 N = int(os.environ.get("OSSD_FAULTS_N", "3000"))
 CYCLES = int(os.environ.get("OSSD_FAULTS_CYCLES", "3"))
@@ -365,7 +366,8 @@ def run_broker_down_kills(env, n, cycles, seed=26, lifecycle=False):
     """Brokers down, ossd killed (-9) and restarted while they are down, brokers up: events
     committed but not published wait in the outbox and go out with their ids; consumption
     resumes from the stored offsets. With lifecycle: status updates and NIB actions (a Flow of
-    tests/e2e/test_lifecycle_corpus.py) are produced through the outages and kills too."""
+    tests/e2e/test_lifecycle_corpus.py), a part committed just before each outage, a part
+    produced during it, the rest after."""
     msgs, ids = sample.corpus(n, seed, "bkill")
     d = env.daemon(batch_max=200)
     flow = Flow(env, prefix="bkill") if lifecycle else None  # decided before the stream
@@ -374,11 +376,18 @@ def run_broker_down_kills(env, n, cycles, seed=26, lifecycle=False):
         ids |= flow.ids
     env.produce(msgs)
     rnd = random.Random(seed)
+    during = []
     for c in range(cycles):
         wait_progress(env, (c + 1) * n // (cycles + 2), timeout=180)
-        if flow and c == 0:
-            flow.start(pause=1.0)  # about 9 s: produced while the brokers are down, or not
+        if flow:  # a part committed just before the outage (its events may not be out yet)
+            before = offsets(env, harness.lifecycle_topics()[0])
+            flow.chunk(2 * c, 2 * cycles)
+            harness.wait_for(lambda: offsets(env, harness.lifecycle_topics()[0]) > before or None,
+                             60, "status updates committed", interval=0.01)
         env.broker.down()
+        if flow:  # and a part produced during it (delivered once the brokers are up)
+            during.append(threading.Thread(target=flow.chunk, args=(2 * c + 1, 2 * cycles)))
+            during[-1].start()
         try:
             time.sleep(rnd.uniform(0.2, 1.0))
             d.kill()
@@ -393,6 +402,10 @@ def run_broker_down_kills(env, n, cycles, seed=26, lifecycle=False):
                 time.sleep(1.0)
         finally:
             env.broker.up()
+    for t in during:
+        t.join()
+    if flow:
+        flow.chunk(2 * cycles, 2 * cycles)
     env.check_exact(ids, daemons=[d])
     if flow:
         flow.check()
