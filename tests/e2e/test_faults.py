@@ -60,8 +60,8 @@ COOPERATIVE = "[kafka.consumer]\npartition.assignment.strategy = cooperative-sti
 
 
 @pytest.mark.parametrize("strategy,lifecycle", [("eager", False), ("cooperative", False),
-                                                ("eager", True)],
-                         ids=["eager", "cooperative", "eager-lifecycle"])
+                                                ("eager", True), ("cooperative", True)],
+                         ids=["eager", "cooperative", "eager-lifecycle", "cooperative-lifecycle"])
 def test_three_instances_one_killed_and_restarted(env, strategy, lifecycle):
     """With lifecycle: status updates and NIB actions flow through the kill too."""
     msgs, ids = sample.corpus(9000, 13, "group")

@@ -21,6 +21,8 @@ import pytest
 
 import harness
 import sample
+from test_lifecycle_corpus import Flow
+from test_nib_actions import offsets
 
 N = int(os.environ.get("OSSD_FAULTS_N", "3000"))
 CYCLES = int(os.environ.get("OSSD_FAULTS_CYCLES", "3"))
@@ -360,17 +362,32 @@ def test_outbox_backlog_of_a_previous_run_is_published(env):
 
 # ---- brokers down while ossd is SIGKILLed ------------------------------------------------------
 
-def run_broker_down_kills(env, n, cycles, seed=26):
+def run_broker_down_kills(env, n, cycles, seed=26, lifecycle=False):
     """Brokers down, ossd killed (-9) and restarted while they are down, brokers up: events
     committed but not published wait in the outbox and go out with their ids; consumption
-    resumes from the stored offsets."""
+    resumes from the stored offsets. With lifecycle: status updates and NIB actions (a Flow of
+    tests/e2e/test_lifecycle_corpus.py), a part committed just before each outage, a part
+    produced during it, the rest after."""
     msgs, ids = sample.corpus(n, seed, "bkill")
     d = env.daemon(batch_max=200)
+    flow = Flow(env, prefix="bkill") if lifecycle else None  # decided before the stream
+    if flow:
+        assert not flow.ids & ids
+        ids |= flow.ids
     env.produce(msgs)
     rnd = random.Random(seed)
+    during = []
     for c in range(cycles):
         wait_progress(env, (c + 1) * n // (cycles + 2), timeout=180)
+        if flow:  # a part committed just before the outage (its events may not be out yet)
+            before = offsets(env, harness.lifecycle_topics()[0])
+            flow.chunk(2 * c, 2 * cycles)
+            harness.wait_for(lambda: offsets(env, harness.lifecycle_topics()[0]) > before or None,
+                             60, "status updates committed", interval=0.01)
         env.broker.down()
+        if flow:  # and a part produced during it (delivered once the brokers are up)
+            during.append(threading.Thread(target=flow.chunk, args=(2 * c + 1, 2 * cycles)))
+            during[-1].start()
         try:
             time.sleep(rnd.uniform(0.2, 1.0))
             d.kill()
@@ -385,13 +402,20 @@ def run_broker_down_kills(env, n, cycles, seed=26):
                 time.sleep(1.0)
         finally:
             env.broker.up()
+    for t in during:
+        t.join()
+    if flow:
+        flow.chunk(2 * cycles, 2 * cycles)
     env.check_exact(ids, daemons=[d])
+    if flow:
+        flow.check()
     assert d.stop() == 0
     return d
 
 
-def test_brokers_down_while_ossd_is_killed(env):
-    run_broker_down_kills(env, N, 2)
+@pytest.mark.parametrize("lifecycle", [False, True], ids=["submissions", "lifecycle"])
+def test_brokers_down_while_ossd_is_killed(env, lifecycle):
+    run_broker_down_kills(env, N, 2, lifecycle=lifecycle)
 
 
 # ---- several instances, killed and restarted (rebalances): soak only ----------------------

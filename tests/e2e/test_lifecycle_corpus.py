@@ -217,20 +217,27 @@ class Flow:
                     self.na.append((nib.encode(), encode(doc)))
         self.thread = None
 
+    def chunk(self, c, chunks=8):
+        """Produces part c (0 to chunks) of the status updates: chunks parts of equal size, then
+        the rest; the NIB actions with part chunks // 2. start() produces every part in a
+        thread; a test may produce them itself, each at the moment it chooses."""
+        k = max(1, len(self.st) // chunks)
+        self.env.produce(self.st[c * k:(c + 1) * k] if c < chunks else self.st[c * k:],
+                         harness.lifecycle_topics()[0])
+        if c == chunks // 2:
+            self.env.produce(self.na, nib_topic())
+
     def start(self, chunks=8, pause=0.5):
         def run():
-            k = max(1, len(self.st) // chunks)
             for c in range(chunks + 1):
-                self.env.produce(self.st[c * k:(c + 1) * k] if c < chunks else self.st[c * k:],
-                                 harness.lifecycle_topics()[0])
-                if c == chunks // 2:
-                    self.env.produce(self.na, nib_topic())
+                self.chunk(c, chunks)
                 time.sleep(pause)
         self.thread = threading.Thread(target=run)
         self.thread.start()
 
     def join(self):
-        self.thread.join()
+        if self.thread:
+            self.thread.join()
 
     def check(self, timeout=300):
         """Per topic: offsets stored = applied + skipped + dead letters; every message recorded
