@@ -69,7 +69,10 @@ def test_sigkill_loop_exact_accounting(env, case):
             harness.wait_for(lambda: offsets(env, status_topic) > before or None, 60,
                              "status updates committed", interval=0.01)
         else:
-            # let it work a little, then kill it mid-batch
+            # consuming again (a killed member's partitions wait for its session to time out:
+            # a kill before that killed a member that held nothing), then let it work a
+            # little and kill it mid-batch
+            harness.wait_for(lambda: "assigned" in d.log_since_start(), 60, "an assignment")
             time.sleep(rnd.uniform(0.5, 2.0))
         d.kill()
         d.start()
