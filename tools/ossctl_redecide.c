@@ -123,7 +123,7 @@ struct queue {
     size_t inflight, max_inflight;         /* chunks fetched and not replayed yet */
     int stop, eof, failed;                 /* failed: the fetch thread reported an error */
     size_t fetched;                        /* rows */
-    const struct risk_index *risks;        /* the stored activities' risks; workers wait for it */
+    const struct risk_index *risks; /* the stored activities' risks (work_chunk_risks waits) */
     struct chunk *spent; /* replayed chunks, their items and rows freed by their worker: their
                             results freed by the fetch thread between FETCHes */
 };
@@ -154,7 +154,7 @@ static void count(struct strmap *m, const char *key, size_t by)
 
 /* Gate and chain for every row of c: what a worker does. A handler asking for a retry gets a
  * few more tries; one still asking leaves the item dead (INTERNAL_ERROR: "retry"). */
-static void work_chunk(struct worker *w, struct chunk *c, const struct risk_index *risks)
+static void work_chunk(struct worker *w, struct chunk *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
@@ -192,8 +192,17 @@ static void work_chunk(struct worker *w, struct chunk *c, const struct risk_inde
             r->new_lines = nb.data;
         }
         r->decided_ms = col_i64(c->res, (int)i, C_DECIDED_MS);
-        /* The risk levels are the chain's (decide_complete): compared here, not in the
-         * replay; the replay uses the result when the decision stays issued. */
+    }
+}
+
+/* The risk levels of c's items against the stored activities, once work_chunk made them.
+ * They are the chain's (decide_complete): compared here, not in the replay; the replay uses
+ * the result when the decision stays issued. */
+static void work_chunk_risks(struct chunk *c, const struct risk_index *risks)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct item *it = &c->items[i];
+        struct row *r = &c->rows[i];
         if (it->kind == ITEM_DECIDE && !it->rejected &&
             strcmp(PQgetvalue(c->res, (int)i, C_STATUS), "issued") == 0) {
             struct buf rb = {0};
@@ -215,7 +224,7 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while ((!q->next_work || !q->risks) && !q->stop && !w->spent)
+        while (!q->next_work && !q->stop && !w->spent)
             pthread_cond_wait(&q->work, &q->mu);
         if (w->spent) { /* freed by the thread that allocated them, not across arenas */
             struct chunk *spent = w->spent;
@@ -232,14 +241,21 @@ static void *worker_main(void *arg)
             }
             continue;
         }
-        if (!q->next_work || !q->risks)
+        if (!q->next_work)
             break;
         struct chunk *c = q->next_work;
-        const struct risk_index *risks = q->risks;
         q->next_work = c->next;
         c->owner = w;
         pthread_mutex_unlock(&q->mu);
-        work_chunk(w, c, risks);
+        work_chunk(w, c);
+        /* The stored activities are loaded meanwhile: only the risk comparison waits for them. */
+        pthread_mutex_lock(&q->mu);
+        while (!q->risks && !q->stop)
+            pthread_cond_wait(&q->work, &q->mu);
+        const struct risk_index *risks = q->risks;
+        pthread_mutex_unlock(&q->mu);
+        if (risks)
+            work_chunk_risks(c, risks);
         pthread_mutex_lock(&q->mu);
         c->done = 1;
         pthread_cond_broadcast(&q->done);
@@ -910,6 +926,10 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
      * shoot-down on every core the process runs on). */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* A thread's arena grows its heap by exactly what an allocation lacks, one mprotect each
+     * (thousands of them per run, each a TLB shoot-down too); its first heap is made with this
+     * pad already usable (address space: pages are touched only when used). */
+    mallopt(M_TOP_PAD, 32 << 20);
     if (!(conn = pgconn_open(pg, err, sizeof(err))) ||
         !(load.conn = pgconn_open(pg, err, sizeof(err)))) {
         fprintf(stderr, "ossctl: %s\n", err);
