@@ -1,6 +1,7 @@
 /* ossctl_redecide: the stored inputs decided again, in their order, changing nothing. */
 #include "ossctl_redecide.h"
 
+#include <endian.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -30,16 +31,17 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
 /*
  * The stored decisions with their input, in decision order: decision_seq, the order ossd made
  * them in (unique; its partial index submissions_decision_seq_idx of 009_record lets the cursor
- * stream in that order without a sort). A row without either is not examinable. Everything text
- * but the input, fetched in binary (text arrives as its bytes). The activities an issued submission
- * registered (their risks) are read on a second connection in the same snapshot, while this one
- * sorts.
+ * stream in that order without a sort). A row without either is not examinable. Fetched in
+ * binary: text arrives as its bytes, the numbers as int8 (col_i64). The activities an issued
+ * submission registered (their risks) are read on a second connection in the same snapshot, while
+ * this one sorts.
  */
 #define CURSOR_SQL                                                                                 \
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
     "SELECT submission_id, status, coalesce(reasons::text, '[]'), input, "                         \
-    "(extract(epoch FROM decided_at) * 1000)::bigint::text, src_partition::text, "                 \
-    "src_offset::text, coalesce(nib_new::text, ''), decision_seq::text AS seq FROM submissions "   \
+    "(extract(epoch FROM decided_at) * 1000)::bigint, src_partition::bigint, "                     \
+    "src_offset::bigint, coalesce(nib_new::text, ''), decision_seq::bigint AS seq FROM "           \
+    "submissions "                                                                                 \
     "WHERE input IS NOT NULL AND decision_seq IS NOT NULL "                                        \
     "AND ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz) ORDER BY decision_seq"
 /* Rows to replay up to --until ($1), and those without input or order from --since ($2) on. */
@@ -49,6 +51,23 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
     "AND ($2::timestamptz IS NULL OR decided_at >= $2::timestamptz)) "                             \
     "FROM submissions WHERE ($1::timestamptz IS NULL OR decided_at <= $1::timestamptz)"
 #define ACTIVITIES_SQL "SELECT submission_id, kbli, risk FROM activities"
+
+/*
+ * The stored activities by submission: an open-addressing table over the rows of
+ * ACTIVITIES_SQL (kept), each slot the first and last row of one submission_id, the rows of a
+ * submission chained in result order. No copy, no allocation per row: the activities are as
+ * many as the decisions.
+ */
+struct risk_slot {
+    uint64_t hash;
+    int first, last; /* rows; first -1: empty */
+};
+struct risk_index {
+    const PGresult *res;
+    struct risk_slot *slots;
+    size_t mask;
+    int *next; /* per row: the next row of the same submission, or -1 */
+};
 /*
  * The NIB actions up to --until ($1), in decision order (their decision_seq and the
  * submissions' come from one sequence, ossd_decision_seq): the exact input, what was decided
@@ -65,22 +84,34 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
     "WHERE $1::timestamptz IS NULL OR a.decided_at <= $1::timestamptz ORDER BY a.decision_seq"
 enum { A_ID, A_INPUT, A_NIB, A_ACTION, A_OLD, A_ACTOR_KEY, A_SEQ, A_DECIDED_MS };
 
+/* An int8 column of a binary result (0 for NULL). */
+static int64_t col_i64(const PGresult *r, int row, int col)
+{
+    uint64_t v;
+    if (PQgetlength(r, row, col) != (int)sizeof(v))
+        return 0;
+    memcpy(&v, PQgetvalue(r, row, col), sizeof(v));
+    return (int64_t)be64toh(v);
+}
+
 /* One FETCH: its rows, and what the workers made of them. */
 struct row {
-    char *old_lines;  /* owned: the stored reasons as sorted "code path" lines (reason_lines) */
-    char *new_lines;  /* owned: the chain's reasons, the same way (NULL: not decided) */
+    char *old_lines;  /* owned: the stored reasons as sorted "code path" lines (reason_lines);
+                         NULL: none */
+    char *new_lines;  /* owned: the chain's reasons, the same way (NULL: none, or not decided) */
     char *risk_why;   /* owned: "risk:KBLI:OLD>NEW ..." against the stored activities, or NULL */
     size_t risk_diff; /* activities whose risk differs (issued before and by the chain now) */
     int64_t decided_ms;
 };
 
 struct chunk {
-    PGresult *res;      /* owned; the items' inputs point into it */
-    size_t n;           /* rows */
-    struct item *items; /* owned, n; gated and run through the chain by a worker */
-    struct row *rows;   /* owned, n; filled by the worker */
-    int done;           /* the worker finished (under the queue lock) */
-    struct chunk *next; /* the queue, in fetch order */
+    PGresult *res;        /* owned; the items' inputs point into it */
+    size_t n;             /* rows */
+    struct item *items;   /* owned, n; gated and run through the chain by a worker */
+    struct row *rows;     /* owned, n; filled by the worker */
+    int done;             /* the worker finished (under the queue lock) */
+    struct worker *owner; /* the worker that made items and rows: it frees them, in its arena */
+    struct chunk *next;   /* the queue, in fetch order */
 };
 
 /* The work queue: chunks in fetch order, appended by the fetch thread; workers take the first
@@ -92,18 +123,21 @@ struct queue {
     size_t inflight, max_inflight;         /* chunks fetched and not replayed yet */
     int stop, eof, failed;                 /* failed: the fetch thread reported an error */
     size_t fetched;                        /* rows */
-    const struct strmap *risks;            /* the stored activities' risks; workers wait for it */
-    struct chunk *spent; /* replayed chunks, freed by the fetch thread between FETCHes */
+    const struct risk_index *risks; /* the stored activities' risks (work_chunk_risks waits) */
+    struct chunk *spent; /* replayed chunks, their items and rows freed by their worker: their
+                            results freed by the fetch thread between FETCHes */
 };
 
 static void reason_lines(const json_t *reasons, struct buf *out);
-static size_t risk_changes(const char *was, const struct item *it, struct buf *why);
+static size_t risk_changes(const struct risk_index *ri, const char *sid, const struct item *it,
+                           struct buf *why);
 
 struct worker {
     pthread_t thread;
     struct queue *q;
     struct pipeline *pipeline; /* owned; one per thread (pipeline_run is single-threaded) */
     const struct ossd_refdata *rd;
+    struct chunk *spent; /* replayed chunks whose items and rows this worker is to free */
 };
 
 /* Counts per (old -> new) transition and per reason code gained or lost. */
@@ -120,7 +154,7 @@ static void count(struct strmap *m, const char *key, size_t by)
 
 /* Gate and chain for every row of c: what a worker does. A handler asking for a retry gets a
  * few more tries; one still asking leaves the item dead (INTERNAL_ERROR: "retry"). */
-static void work_chunk(struct worker *w, struct chunk *c, const struct strmap *risks)
+static void work_chunk(struct worker *w, struct chunk *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
@@ -128,8 +162,8 @@ static void work_chunk(struct worker *w, struct chunk *c, const struct strmap *r
         size_t len = (size_t)PQgetlength(c->res, (int)i, C_INPUT);
         for (int attempt = 0;; attempt++) {
             memset(it, 0, sizeof(*it));
-            it->partition = (int32_t)atoi(PQgetvalue(c->res, (int)i, C_PARTITION));
-            it->offset = strtoll(PQgetvalue(c->res, (int)i, C_OFFSET), NULL, 10);
+            it->partition = (int32_t)col_i64(c->res, (int)i, C_PARTITION);
+            it->offset = col_i64(c->res, (int)i, C_OFFSET);
             gate_check(it, value, len);
             if (it->kind == ITEM_DECIDE)
                 pipeline_run(w->pipeline, w->rd, it);
@@ -144,29 +178,35 @@ static void work_chunk(struct worker *w, struct chunk *c, const struct strmap *r
         }
         struct row *r = &c->rows[i];
         const char *old_text = PQgetvalue(c->res, (int)i, C_REASONS);
-        struct buf b = {0};
-        if (strcmp(old_text, "[]") == 0) { /* an issued decision: no JSON to parse */
-            reason_lines(NULL, &b);
-        } else {
+        if (strcmp(old_text, "[]") != 0) { /* "[]": an issued decision, no JSON to parse */
+            struct buf b = {0};
             json_error_t jerr;
             json_t *old = json_loads(old_text, 0, &jerr);
             reason_lines(old, &b);
             json_decref(old);
+            r->old_lines = b.data;
         }
-        r->old_lines = b.data;
-        if (it->kind == ITEM_DECIDE) {
+        if (it->kind == ITEM_DECIDE && json_array_size(it->reasons) > 0) {
             struct buf nb = {0};
             reason_lines(it->reasons, &nb);
             r->new_lines = nb.data;
         }
-        r->decided_ms = strtoll(PQgetvalue(c->res, (int)i, C_DECIDED_MS), NULL, 10);
-        /* The risk levels are the chain's (decide_complete): compared here, not in the
-         * replay; the replay uses the result when the decision stays issued. */
+        r->decided_ms = col_i64(c->res, (int)i, C_DECIDED_MS);
+    }
+}
+
+/* The risk levels of c's items against the stored activities, once work_chunk made them.
+ * They are the chain's (decide_complete): compared here, not in the replay; the replay uses
+ * the result when the decision stays issued. */
+static void work_chunk_risks(struct chunk *c, const struct risk_index *risks)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct item *it = &c->items[i];
+        struct row *r = &c->rows[i];
         if (it->kind == ITEM_DECIDE && !it->rejected &&
             strcmp(PQgetvalue(c->res, (int)i, C_STATUS), "issued") == 0) {
             struct buf rb = {0};
-            r->risk_diff =
-                risk_changes(strmap_get(risks, PQgetvalue(c->res, (int)i, C_ID)), it, &rb);
+            r->risk_diff = risk_changes(risks, PQgetvalue(c->res, (int)i, C_ID), it, &rb);
             if (r->risk_diff)
                 r->risk_why = rb.data;
             else
@@ -175,6 +215,8 @@ static void work_chunk(struct worker *w, struct chunk *c, const struct strmap *r
     }
 }
 
+static void chunk_free_rows(struct chunk *c);
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -182,15 +224,38 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while ((!q->next_work || !q->risks) && !q->stop)
+        while (!q->next_work && !q->stop && !w->spent)
             pthread_cond_wait(&q->work, &q->mu);
-        if (!q->next_work || !q->risks)
+        if (w->spent) { /* freed by the thread that allocated them, not across arenas */
+            struct chunk *spent = w->spent;
+            w->spent = NULL;
+            pthread_mutex_unlock(&q->mu);
+            for (struct chunk *c = spent; c; c = c->next)
+                chunk_free_rows(c);
+            pthread_mutex_lock(&q->mu);
+            while (spent) {
+                struct chunk *next = spent->next;
+                spent->next = q->spent;
+                q->spent = spent;
+                spent = next;
+            }
+            continue;
+        }
+        if (!q->next_work)
             break;
         struct chunk *c = q->next_work;
-        const struct strmap *risks = q->risks;
         q->next_work = c->next;
+        c->owner = w;
         pthread_mutex_unlock(&q->mu);
-        work_chunk(w, c, risks);
+        work_chunk(w, c);
+        /* The stored activities are loaded meanwhile: only the risk comparison waits for them. */
+        pthread_mutex_lock(&q->mu);
+        while (!q->risks && !q->stop)
+            pthread_cond_wait(&q->work, &q->mu);
+        const struct risk_index *risks = q->risks;
+        pthread_mutex_unlock(&q->mu);
+        if (risks)
+            work_chunk_risks(c, risks);
         pthread_mutex_lock(&q->mu);
         c->done = 1;
         pthread_cond_broadcast(&q->done);
@@ -199,10 +264,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void chunk_free(struct chunk *c)
+/* The items and rows of c (what its worker made) freed. */
+static void chunk_free_rows(struct chunk *c)
 {
-    if (!c)
-        return;
     for (size_t i = 0; i < c->n && c->items; i++)
         item_clear(&c->items[i]);
     for (size_t i = 0; i < c->n && c->rows; i++) {
@@ -212,6 +276,15 @@ static void chunk_free(struct chunk *c)
     }
     free(c->items);
     free(c->rows);
+    c->items = NULL;
+    c->rows = NULL;
+}
+
+static void chunk_free(struct chunk *c)
+{
+    if (!c)
+        return;
+    chunk_free_rows(c);
     PQclear(c->res);
     free(c);
 }
@@ -263,32 +336,92 @@ static void code_counts(const char *lines, struct strmap *m)
     }
 }
 
-/* The risk of kbli in a "kbli=risk,..." list (any order) into risk[3] ("" when absent). */
-static void risk_of(const char *list, const char *kbli, char risk[3])
+static uint64_t risk_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The slot of submission sid: its rows, or an empty one (first -1) where it would go. */
+static struct risk_slot *risk_find(const struct risk_index *ri, const char *sid, uint64_t h)
+{
+    for (size_t i = h & ri->mask;; i = (i + 1) & ri->mask) {
+        struct risk_slot *e = &ri->slots[i];
+        if (e->first < 0 || (e->hash == h && strcmp(PQgetvalue(ri->res, e->first, 0), sid) == 0))
+            return e;
+    }
+}
+
+/* ri over the rows of res (submission_id, kbli, risk). */
+static void risk_index_build(struct risk_index *ri, const PGresult *res)
+{
+    int n = PQntuples(res);
+    size_t cap = 64;
+
+    while (cap < (size_t)n * 2)
+        cap *= 2;
+    ri->res = res;
+    ri->mask = cap - 1;
+    ri->slots = xmalloc(cap * sizeof(*ri->slots));
+    for (size_t i = 0; i < cap; i++)
+        ri->slots[i].first = -1;
+    ri->next = xmalloc(((size_t)n + 1) * sizeof(*ri->next));
+    for (int row = 0; row < n; row++) {
+        const char *sid = PQgetvalue(res, row, 0);
+        uint64_t h = risk_hash(sid);
+        struct risk_slot *e = risk_find(ri, sid, h);
+        ri->next[row] = -1;
+        if (e->first < 0) {
+            e->hash = h;
+            e->first = e->last = row;
+        } else {
+            ri->next[e->last] = row;
+            e->last = row;
+        }
+    }
+}
+
+static void risk_index_free(struct risk_index *ri)
+{
+    free(ri->slots);
+    free(ri->next);
+    memset(ri, 0, sizeof(*ri));
+}
+
+/* The risk the stored activities of a submission (from row first on) give kbli, the last row
+ * of it winning, into risk[3] ("" when absent). */
+static void risk_of(const struct risk_index *ri, int first, const char *kbli, char risk[3])
 {
     risk[0] = '\0';
-    for (const char *p = list; p && *p;) {
-        size_t n = strcspn(p, ",");
-        if (n > 6 && strncmp(p, kbli, 5) == 0 && p[5] == '=')
-            snprintf(risk, 3, "%.*s", (int)(n - 6 < 2 ? n - 6 : 2), p + 6);
-        p += n;
-        if (*p)
-            p++;
+    for (int row = first; row >= 0; row = ri->next[row]) {
+        const char *r = PQgetvalue(ri->res, row, 2);
+        if (r[0] && strncmp(PQgetvalue(ri->res, row, 1), kbli, 5) == 0) {
+            risk[0] = r[0]; /* at most two characters, as risk[3] holds */
+            risk[1] = r[1];
+            risk[2] = '\0';
+        }
     }
 }
 
 /* Appends "risk:KBLI:OLD>NEW" (OLD "-" when the stored decision registered none) for each
- * activity of an issued item whose risk differs from the stored list, space-separated, to why;
- * returns how many differ, counting a stored activity the new decision lacks. */
-static size_t risk_changes(const char *was, const struct item *it, struct buf *why)
+ * activity of an issued item whose risk differs from the stored activities of submission sid,
+ * space-separated, to why; returns how many differ, counting a stored activity the new
+ * decision lacks. */
+static size_t risk_changes(const struct risk_index *ri, const char *sid, const struct item *it,
+                           struct buf *why)
 {
     size_t diff = 0, n_was = 0;
+    const struct risk_slot *e = risk_find(ri, sid, risk_hash(sid));
     char a[3];
 
-    for (const char *p = was; p && *p; p += strcspn(p, ","), p += *p == ',')
+    for (int row = e->first; row >= 0; row = ri->next[row])
         n_was++;
     for (size_t i = 0; i < it->n_act; i++) {
-        risk_of(was, it->act[i].kbli, a);
+        risk_of(ri, e->first, it->act[i].kbli, a);
         if (strcmp(a, it->act[i].risk) == 0)
             continue;
         buf_printf(why, "%srisk:%s:%s>%s", why->len ? " " : "", it->act[i].kbli, a[0] ? a : "-",
@@ -333,7 +466,7 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
     const char *old = PQgetvalue(c->res, (int)i, C_STATUS);
     char deadbuf[48];
     const char *new = new_outcome(it, deadbuf, sizeof(deadbuf));
-    const char *new_lines = "";
+    const char *new_lines = "", *old_lines = row->old_lines ? row->old_lines : "";
     int changed = strcmp(old, new) != 0;
 
     if (it->out_kind == ITEM_DECIDE) {
@@ -342,10 +475,10 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
             reason_lines(it->out_reasons, &rp->lines);
             new_lines = rp->lines.data;
         } else {
-            new_lines = row->new_lines;
+            new_lines = row->new_lines ? row->new_lines : "";
         }
     }
-    changed |= strcmp(row->old_lines, new_lines) != 0;
+    changed |= strcmp(old_lines, new_lines) != 0;
     buf_reset(&rp->why);
     buf_putc(&rp->why, '\0');
     rp->why.len = 0;
@@ -370,7 +503,7 @@ static void compare_row(struct replay *rp, const struct chunk *c, size_t i)
     struct strmap oc = {0}, nc = {0};
     snprintf(tr, sizeof(tr), "%s -> %s", old, new);
     count(&rp->sum.transitions, tr, 1);
-    code_counts(row->old_lines, &oc);
+    code_counts(old_lines, &oc);
     code_counts(new_lines, &nc);
     for (size_t k = 0; k < nc.cap; k++) {
         const struct strmap_entry *e = &nc.slots[k];
@@ -470,7 +603,7 @@ static void replay_chunk(struct replay *rp, struct chunk *c)
     free(keys);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
-        replay_actions(rp, strtoll(PQgetvalue(c->res, (int)i, C_SEQ), NULL, 10));
+        replay_actions(rp, col_i64(c->res, (int)i, C_SEQ));
         if (it->out_kind == ITEM_DECIDE)
             decide_item(&rp->d, it);
         rp->replayed++;
@@ -564,9 +697,10 @@ struct loader {
     pthread_t thread;
     PGconn *conn;
     const char *snapshot;
-    struct strmap risks; /* submission_id -> owned string */
-    const char *until;   /* --until, or NULL */
-    PGresult *actions;   /* owned: ACTIONS_SQL, or NULL when there is no nib_actions table */
+    PGresult *activities;    /* owned: ACTIVITIES_SQL */
+    struct risk_index risks; /* over activities */
+    const char *until;       /* --until, or NULL */
+    PGresult *actions;       /* owned: ACTIONS_SQL, or NULL when there is no nib_actions table */
     int failed;
 };
 
@@ -588,16 +722,8 @@ static void *load_main(void *arg)
     r = PQexec(l->conn, ACTIVITIES_SQL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         goto fail;
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *sid = PQgetvalue(r, i, 0);
-        char *was = strmap_get(&l->risks, sid);
-        struct buf b = {0};
-        if (was)
-            buf_printf(&b, "%s,", was);
-        buf_printf(&b, "%s=%s", PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-        free(strmap_put(&l->risks, sid, b.data));
-    }
-    PQclear(r);
+    l->activities = r;
+    risk_index_build(&l->risks, r);
     /* The NIB actions, where migration 007 made their table. */
     r = PQexec(l->conn, "SELECT to_regclass('nib_actions') IS NOT NULL");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -800,6 +926,10 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
      * shoot-down on every core the process runs on). */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* A thread's arena grows its heap by exactly what an allocation lacks, one mprotect each
+     * (thousands of them per run, each a TLB shoot-down too); its first heap is made with this
+     * pad already usable (address space: pages are touched only when used). */
+    mallopt(M_TOP_PAD, 32 << 20);
     if (!(conn = pgconn_open(pg, err, sizeof(err))) ||
         !(load.conn = pgconn_open(pg, err, sizeof(err)))) {
         fprintf(stderr, "ossctl: %s\n", err);
@@ -924,8 +1054,9 @@ int ossctl_redecide_main(int argc, char **argv, const char *pg, const struct con
         replay_chunk(&rp, ch);
         progress(rp.replayed, total, show);
         pthread_mutex_lock(&q.mu);
-        ch->next = q.spent;
-        q.spent = ch;
+        ch->next = ch->owner->spent;
+        ch->owner->spent = ch;
+        pthread_cond_broadcast(&q.work);
         pthread_cond_signal(&q.room);
         pthread_mutex_unlock(&q.mu);
     }
@@ -985,6 +1116,12 @@ out:
     for (size_t i = 0; i < n_workers; i++)
         pthread_join(workers[i].thread, NULL);
     for (long i = 0; workers && i < jobs; i++)
+        while (workers[i].spent) {
+            struct chunk *ch = workers[i].spent;
+            workers[i].spent = ch->next;
+            chunk_free(ch);
+        }
+    for (long i = 0; workers && i < jobs; i++)
         pipeline_free(workers[i].pipeline);
     free(workers);
     while (q.head) {
@@ -1003,7 +1140,8 @@ out:
     strmap_free(&rp.sum.transitions, NULL);
     strmap_free(&rp.sum.gained, NULL);
     strmap_free(&rp.sum.lost, NULL);
-    strmap_free(&load.risks, free);
+    risk_index_free(&load.risks);
+    PQclear(load.activities);
     strmap_free(&rp.action_ids, NULL);
     strmap_free(&rp.act_transitions, NULL);
     PQclear(load.actions);

@@ -17,12 +17,12 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static struct strmap_entry *find(const struct strmap *m, const char *key)
+static struct strmap_entry *find(const struct strmap *m, const char *key, uint64_t h)
 {
     size_t mask = m->cap - 1;
-    for (size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
         struct strmap_entry *e = &m->slots[i];
-        if (!e->key || strcmp(e->key, key) == 0)
+        if (!e->key || (e->hash == h && strcmp(e->key, key) == 0))
             return e;
     }
 }
@@ -35,7 +35,7 @@ static void grow(struct strmap *m)
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++) {
         if (old.slots[i].key) {
-            struct strmap_entry *e = find(m, old.slots[i].key);
+            struct strmap_entry *e = find(m, old.slots[i].key, old.slots[i].hash);
             *e = old.slots[i];
             m->n++;
         }
@@ -47,7 +47,7 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
     if (!m->cap)
         return NULL;
-    struct strmap_entry *e = find(m, key);
+    struct strmap_entry *e = find(m, key, hash(key));
     return e->key ? e->value : NULL;
 }
 
@@ -55,7 +55,8 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 {
     if ((m->n + 1) * 2 > m->cap)
         grow(m);
-    struct strmap_entry *e = find(m, key);
+    uint64_t h = hash(key);
+    struct strmap_entry *e = find(m, key, h);
     if (e->key) {
         void *old = e->value;
         e->value = value;
@@ -63,6 +64,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
     }
     e->key = xstrdup(key);
     e->value = value;
+    e->hash = h;
     m->n++;
     return NULL;
 }

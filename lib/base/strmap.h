@@ -3,10 +3,12 @@
 #define BASE_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap_entry {
     char *key; /* owned copy */
     void *value;
+    uint64_t hash; /* of key: probes compare it before the key (a cache miss each) */
 };
 
 struct strmap {
