@@ -33,8 +33,8 @@ enum { C_ID, C_STATUS, C_REASONS, C_INPUT, C_DECIDED_MS, C_PARTITION, C_OFFSET, 
  * them in (unique; its partial index submissions_decision_seq_idx of 009_record lets the cursor
  * stream in that order without a sort). A row without either is not examinable. Fetched in
  * binary: text arrives as its bytes, the numbers as int8 (col_i64). The activities an issued
- * submission registered (their risks) are read on a second connection in the same snapshot, while
- * this one sorts.
+ * submission registered (their risks) are read on a second connection in the same snapshot,
+ * while the chain already runs (only the risk comparison waits for them).
  */
 #define CURSOR_SQL                                                                                 \
     "DECLARE redecide NO SCROLL CURSOR FOR "                                                       \
