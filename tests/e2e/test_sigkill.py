@@ -13,7 +13,7 @@ import sample
 from test_lifecycle_corpus import NIB_EV, STATUS_EV, Flow
 from test_nib_actions import offsets
 
-N = int(os.environ.get("OSSD_SIGKILL_N", "20000"))
+N = int(os.environ.get("OSSD_SIGKILL_N", "10000"))
 KILLS = int(os.environ.get("OSSD_SIGKILL_KILLS", "5"))
 
 
