@@ -336,16 +336,6 @@ static void code_counts(const char *lines, struct strmap *m)
     }
 }
 
-static uint64_t risk_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The slot of submission sid: its rows, or an empty one (first -1) where it would go. */
 static struct risk_slot *risk_find(const struct risk_index *ri, const char *sid, uint64_t h)
 {
@@ -372,7 +362,7 @@ static void risk_index_build(struct risk_index *ri, const PGresult *res)
     ri->next = xmalloc(((size_t)n + 1) * sizeof(*ri->next));
     for (int row = 0; row < n; row++) {
         const char *sid = PQgetvalue(res, row, 0);
-        uint64_t h = risk_hash(sid);
+        uint64_t h = strmap_hash(sid);
         struct risk_slot *e = risk_find(ri, sid, h);
         ri->next[row] = -1;
         if (e->first < 0) {
@@ -415,7 +405,7 @@ static size_t risk_changes(const struct risk_index *ri, const char *sid, const s
                            struct buf *why)
 {
     size_t diff = 0, n_was = 0;
-    const struct risk_slot *e = risk_find(ri, sid, risk_hash(sid));
+    const struct risk_slot *e = risk_find(ri, sid, strmap_hash(sid));
     char a[3];
 
     for (int row = e->first; row >= 0; row = ri->next[row])

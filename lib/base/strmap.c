@@ -7,7 +7,7 @@
 
 #include "base.h"
 
-static uint64_t hash(const char *s)
+uint64_t strmap_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
@@ -47,7 +47,7 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
     if (!m->cap)
         return NULL;
-    struct strmap_entry *e = find(m, key, hash(key));
+    struct strmap_entry *e = find(m, key, strmap_hash(key));
     return e->key ? e->value : NULL;
 }
 
@@ -55,7 +55,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 {
     if ((m->n + 1) * 2 > m->cap)
         grow(m);
-    uint64_t h = hash(key);
+    uint64_t h = strmap_hash(key);
     struct strmap_entry *e = find(m, key, h);
     if (e->key) {
         void *old = e->value;

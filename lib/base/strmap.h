@@ -16,6 +16,9 @@ struct strmap {
     size_t cap, n;
 };
 
+/* The hash the map files key under (FNV-1a, 64 bits): for indexes of their own that want the
+ * same spread. */
+uint64_t strmap_hash(const char *key);
 /* Returns the value of key, or NULL (values are never NULL by convention). */
 void *strmap_get(const struct strmap *m, const char *key);
 /* Sets key to value (a copy of key is kept); returns the previous value or NULL. */

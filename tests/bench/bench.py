@@ -876,42 +876,9 @@ def format_walltime(wall, m0, m1, cpu, pg_cpu):
     return "\n".join(out)
 
 
-def read_topic(bootstrap, topic, timeout=120):
-    """Every message of topic as (value, CreateTime ms), all partitions up to
-    their current high watermark."""
-    from confluent_kafka import Consumer, TopicPartition, TIMESTAMP_CREATE_TIME
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-read-" + uuid.uuid4().hex,
-                  "enable.auto.commit": False, "enable.partition.eof": False})
-    try:
-        md = c.list_topics(topic, timeout=10)
-        parts = sorted(md.topics[topic].partitions)
-        want = {}
-        for p in parts:
-            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if hi > lo:
-                want[p] = hi
-        c.assign([TopicPartition(topic, p, 0) for p in want])
-        out, pos = [], {p: 0 for p in want}
-        deadline = time.monotonic() + timeout
-        while any(pos[p] < want[p] for p in want):
-            if time.monotonic() > deadline:
-                raise BenchError("timed out reading %s" % topic)
-            for m in c.consume(10000, 0.5):
-                if m.error():
-                    continue
-                tstype, ts = m.timestamp()
-                if tstype != TIMESTAMP_CREATE_TIME:
-                    raise BenchError("%s: message without CreateTime" % topic)
-                out.append((m.value(), ts))
-                pos[m.partition()] = m.offset() + 1
-        return out
-    finally:
-        c.close()
-
-
-def read_dead_letters(bootstrap, topic, timeout=120):
-    """The dead letters on a dead-letter topic as (ossd.error.code, ossd.source.partition,
-    ossd.source.offset), every partition up to its current high watermark."""
+def read_all(bootstrap, topic, take, timeout=120):
+    """take(message) of every message of topic, all partitions up to their current high
+    watermark."""
     from confluent_kafka import Consumer, TopicPartition
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-read-" + uuid.uuid4().hex,
                   "enable.auto.commit": False, "enable.partition.eof": False})
@@ -931,13 +898,32 @@ def read_dead_letters(bootstrap, topic, timeout=120):
             for m in c.consume(10000, 0.5):
                 if m.error():
                     continue
-                h = {k: (v or b"").decode(errors="replace") for k, v in (m.headers() or [])}
-                out.append((h.get("ossd.error.code"), h.get("ossd.source.partition"),
-                            h.get("ossd.source.offset")))
+                out.append(take(m))
                 pos[m.partition()] = m.offset() + 1
         return out
     finally:
         c.close()
+
+
+def read_topic(bootstrap, topic, timeout=120):
+    """Every message of topic as (value, CreateTime ms)."""
+    from confluent_kafka import TIMESTAMP_CREATE_TIME
+
+    def take(m):
+        tstype, ts = m.timestamp()
+        if tstype != TIMESTAMP_CREATE_TIME:
+            raise BenchError("%s: message without CreateTime" % topic)
+        return m.value(), ts
+    return read_all(bootstrap, topic, take, timeout)
+
+
+def read_dead_letters(bootstrap, topic, timeout=120):
+    """The dead letters on a dead-letter topic as (ossd.error.code, ossd.source.partition,
+    ossd.source.offset)."""
+    def take(m):
+        h = {k: (v or b"").decode(errors="replace") for k, v in (m.headers() or [])}
+        return h.get("ossd.error.code"), h.get("ossd.source.partition"), h.get("ossd.source.offset")
+    return read_all(bootstrap, topic, take, timeout)
 
 
 def rnd(x):
