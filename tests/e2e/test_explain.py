@@ -7,6 +7,9 @@ import signal
 import threading
 import time
 
+import psycopg2
+import pytest
+
 import harness
 import sample
 
@@ -237,6 +240,25 @@ def test_decision_record_when_committed_one_by_one(env):
     for sid, inp, basis, seq in rows:
         assert bytes(inp) == produced[sid] and basis is not None and seq is not None, sid
     assert len({r[3] for r in rows}) == len(rows)
+
+
+def test_the_basis_reference_costs_no_check_per_row_and_the_basis_cannot_change(env):
+    """Migration 010: submissions.basis_id has no foreign-key trigger (its RI check per row was
+    half the decision record's cost on the write path); decision_basis is append-only instead,
+    so a basis decisions were made with can be neither changed nor removed."""
+    msgs, ids = sample.corpus(40, 91, "bref")
+    env.daemon()
+    env.produce(msgs)
+    assert env.check_offsets(len(msgs), timeout=120)[0] > 0
+    assert env.sql("SELECT count(*) FROM pg_constraint WHERE conrelid = 'submissions'::regclass "
+                   "AND contype = 'f'")[0][0] == 0
+    assert env.sql("SELECT count(*) FROM submissions s LEFT JOIN decision_basis b "
+                   "USING (basis_id) WHERE b.basis_id IS NULL")[0][0] == 0
+    for stmt in ("UPDATE decision_basis SET ossd_version = 'x'", "DELETE FROM decision_basis",
+                 "TRUNCATE decision_basis CASCADE"):
+        with pytest.raises(psycopg2.Error, match="append-only"):
+            env.sql(stmt)
+    assert env.sql("SELECT count(*) FROM decision_basis WHERE ossd_version <> 'x'")[0][0] == 1
 
 
 def test_explain_on_a_database_without_the_record(env):
