@@ -1,7 +1,10 @@
 """`ossctl dlq replay`: only what Kafka acknowledged is recorded as replayed, each letter goes
 back to its source topic, and two concurrent runs never send the same row."""
+import socket
 import subprocess
 import threading
+
+import pytest
 
 import harness
 
@@ -43,6 +46,20 @@ def config(env, timeout_ms=60000):
     them), with this delivery timeout."""
     return harness.Daemon(env.workdir, env.pg_url, env.broker.bootstrap, name="ossctl",
                           extra_kafka="message.timeout.ms = %d" % timeout_ms).conf
+
+
+def test_the_broker_refuses_connections_once_down_returns(env):
+    """The harness's down() returns only once the broker is down: a client connecting right
+    after it is refused (test_replay_with_the_broker_down_records_nothing raced the mock
+    broker's 100 ms loop when down() only sent the signal)."""
+    env.start_broker()
+    host, port = env.broker.bootstrap.split(",")[0].rsplit(":", 1)
+    for _ in range(1 if harness.APACHE else 5):  # an Apache broker restarts in seconds
+        env.broker.down()
+        with pytest.raises(OSError):
+            socket.create_connection((host, int(port)), timeout=2).close()
+        env.broker.up()
+        socket.create_connection((host, int(port)), timeout=2).close()
 
 
 def test_replay_with_the_broker_down_records_nothing(env):

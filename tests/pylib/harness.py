@@ -174,11 +174,21 @@ class MockBroker:
         except FileNotFoundError:
             return None
 
+    def _set(self, sig, said):
+        """Sends sig and returns once the broker has logged that it acted on it: the signal
+        is handled by its main loop, up to 100 ms later, so a client started right after an
+        unacknowledged down() could still connect (a flaky test_replay did)."""
+        path = os.path.join(self.workdir, "mockbroker.log")
+        count = lambda: open(path, errors="replace").read().count(said)  # noqa: E731
+        before = count()
+        self.proc.send_signal(sig)
+        wait_for(lambda: count() > before, 10, "the mock broker to log %r" % said, interval=0.02)
+
     def down(self):
-        self.proc.send_signal(signal.SIGUSR1)
+        self._set(signal.SIGUSR1, "down: connections closed")
 
     def up(self):
-        self.proc.send_signal(signal.SIGUSR2)
+        self._set(signal.SIGUSR2, "up: accepting connections")
 
     def stop(self):
         if self.proc.poll() is None:
