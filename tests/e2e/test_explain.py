@@ -246,7 +246,7 @@ def test_the_basis_reference_costs_no_check_per_row_and_the_basis_cannot_change(
     """Migration 010: submissions.basis_id has no foreign-key trigger (its RI check per row was
     half the decision record's cost on the write path); decision_basis is append-only instead,
     so a basis decisions were made with can be neither changed nor removed."""
-    msgs, ids = sample.corpus(40, 91, "bref")
+    msgs, _ = sample.corpus(40, 91, "bref")
     env.daemon()
     env.produce(msgs)
     assert env.check_offsets(len(msgs), timeout=120)[0] > 0

@@ -178,8 +178,9 @@ class MockBroker:
         """Sends sig and returns once the broker has logged that it acted on it: the signal
         is handled by its main loop, up to 100 ms later, so a client started right after an
         unacknowledged down() could still connect (a flaky test_replay did)."""
-        path = os.path.join(self.workdir, "mockbroker.log")
-        count = lambda: open(path, errors="replace").read().count(said)  # noqa: E731
+        def count():
+            with open(self.log.name, errors="replace") as f:
+                return f.read().count(said)
         before = count()
         self.proc.send_signal(sig)
         wait_for(lambda: count() > before, 10, "the mock broker to log %r" % said, interval=0.02)
